@@ -1,0 +1,355 @@
+"""BaseForecaster: the scikit-learn contract every tsfm forecaster keeps.
+
+A forecaster subclass writes three things:
+
+* ``__init__`` with keyword hyperparameters stored unchanged (sklearn's rule), including
+  ``prediction_length`` and ``context_length``;
+* ``_fit(panel)``: learn from a validated :class:`~tsfm.data.Panel`, set ``*_`` attributes;
+* ``_predict_batch(context, mask, horizon, quantiles)``: forecast a batch of contexts.
+
+Everything else (input validation, output shape, rolling evaluation, save/load, params) is here,
+once. Save/load writes ``config.json`` and ``state.safetensors``, never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from safetensors.numpy import load_file, save_file
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from tsfm.data.frames import to_frame, to_panel
+from tsfm.data.panel import Panel, left_pad_stack, panel_from_arrays, panel_to_arrays
+from tsfm.evaluation.rolling import rolling_origin, test_origins
+
+FORMAT_VERSION = 1
+
+
+class BaseForecaster(BaseEstimator):
+    """Base class of every forecaster: ``fit``, ``predict``, ``evaluate``, ``save``, ``load``.
+
+    Class attributes
+    ----------------
+    supports_covariates : bool
+        Whether the model uses past/future covariates (others refuse them with a clear error).
+    probabilistic : bool
+        Whether ``predict(..., quantiles=...)`` is available.
+    """
+
+    supports_covariates: ClassVar[bool] = False
+    probabilistic: ClassVar[bool] = False
+    _registry: ClassVar[dict[str, type]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        BaseForecaster._registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # ------------------------------------------------------------------ to implement
+
+    def _fit(self, panel: Panel) -> None:
+        """Learn from the training panel and set fitted attributes."""
+        raise NotImplementedError
+
+    def _predict_batch(
+        self,
+        context: np.ndarray,
+        mask: np.ndarray,
+        horizon: int,
+        quantiles: Sequence[float] | None,
+    ) -> dict[str, np.ndarray]:
+        """Forecast a batch.
+
+        Parameters
+        ----------
+        context : ndarray, shape (N, L, C)
+            Target history, left-padded with NaN where shorter than ``L``.
+        mask : ndarray of bool, shape (N, L)
+            True on real rows.
+        horizon : int
+            Steps to forecast, ``H``.
+        quantiles : sequence of float, optional
+            Levels in (0, 1) to return as ``"q<level>"``.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``"mean"`` (the point forecast) and each ``"q<level>"``, shape ``(N, H, C)``.
+        """
+        raise NotImplementedError
+
+    def _min_length(self) -> int:
+        """Fewest time steps a series needs to be fit or forecast from."""
+        return 1
+
+    def _fitted_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """JSON-able fitted attributes and arrays to save, besides the training panel."""
+        return {}, {}
+
+    def _load_fitted_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what :meth:`_fitted_state` saved."""
+
+    # ------------------------------------------------------------------ public API
+
+    def fit(
+        self,
+        data: pd.Series | pd.DataFrame,
+        *,
+        target: str | Sequence[str] | None = None,
+        past_covariates: Sequence[str] | None = None,
+        future_covariates: Sequence[str] | None = None,
+        freq: str | None = None,
+        fill_missing: str = "raise",
+    ) -> BaseForecaster:
+        """Validate ``data``, learn, and return ``self``.
+
+        Parameters
+        ----------
+        data : pd.Series or pd.DataFrame
+            A Series, a wide frame or a long frame (see :func:`tsfm.data.to_panel`).
+        target, past_covariates, future_covariates : column names, optional
+            Column roles; never guessed. Recorded in ``spec_`` and required at predict time.
+        freq : str, optional
+            Frequency, inferred when omitted.
+        fill_missing : {"raise", "interpolate", "ffill", "zero"}
+            Missing-value policy, also applied to frames given later to ``predict``/``evaluate``.
+        """
+        panel = to_panel(
+            data,
+            target=target,
+            past_covariates=past_covariates,
+            future_covariates=future_covariates,
+            freq=freq,
+            fill_missing=fill_missing,
+        )
+        self._check_panel(panel)
+        self._fit(panel)
+        self.spec_ = panel.spec
+        self.freq_ = panel.freq.freqstr
+        self.fill_missing_ = fill_missing
+        self.panel_ = panel
+        return self
+
+    def predict(
+        self,
+        data: pd.Series | pd.DataFrame | None = None,
+        *,
+        horizon: int | None = None,
+        quantiles: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
+        """Forecast after the end of each series.
+
+        Parameters
+        ----------
+        data : pd.Series or pd.DataFrame, optional
+            New context (new series or newer data) of the same shape and columns as at fit; the
+            model is not refit. Default: the training data.
+        horizon : int, optional
+            Steps ahead; default ``prediction_length``.
+        quantiles : sequence of float, optional
+            Quantile levels in (0, 1), returned as columns ``q<level>`` beside ``mean``.
+
+        Returns
+        -------
+        pd.DataFrame
+            In the shape of the input (:func:`tsfm.data.to_frame`).
+        """
+        panel = self._context_panel(data)
+        horizon = self._check_horizon(horizon)
+        quantiles = self._check_quantiles(quantiles)
+        rows = self._context_rows(panel)
+        context, mask = left_pad_stack(panel.values, rows)
+        return to_frame(panel, self._predict_batch(context, mask, horizon, quantiles))
+
+    def evaluate(
+        self,
+        data: pd.Series | pd.DataFrame | None = None,
+        *,
+        test_start: int | str | pd.Timestamp | None = None,
+        test_size: int | None = None,
+        stride: int = 1,
+        horizon: int | None = None,
+        quantiles: Sequence[float] | None = None,
+        season_length: int | None = None,
+        return_forecasts: bool = False,
+    ):
+        """Rolling-origin evaluation of the fitted model over a test span (no refit).
+
+        Every origin from the first test row to the last complete window, every ``stride``
+        rows, is forecast from the ``context_length`` rows before it; no window is dropped.
+
+        Parameters
+        ----------
+        data : pd.Series or pd.DataFrame, optional
+            History plus test span, same shape and columns as at fit. Default: the training data.
+        test_start : int or timestamp, optional
+            First forecast origin (row position, negative from the end, or timestamp).
+        test_size : int, optional
+            The last ``test_size`` rows of each series are the test span.
+        stride : int
+            Rows between origins (1 = every origin, the LTSF protocol).
+        horizon : int, optional
+            Default ``prediction_length``.
+        quantiles : sequence of float, optional
+            Adds quantile metrics (wQL, coverage, interval coverage).
+        season_length : int, optional
+            MASE's seasonal lag; default the model's ``season_length`` if it has one, else 1.
+        return_forecasts : bool
+            Also return the forecasts as a long frame.
+
+        Returns
+        -------
+        metrics : pd.DataFrame
+            Per series (wide input: per channel) and an ``overall`` row.
+        forecasts : pd.DataFrame, only if ``return_forecasts``
+            Columns ``unique_id``, ``cutoff`` (last context timestamp), ``ds``, ``y`` and outputs.
+        """
+        panel = self._context_panel(data)
+        horizon = self._check_horizon(horizon)
+        quantiles = self._check_quantiles(quantiles)
+        windows = test_origins(
+            panel, horizon, test_start=test_start, test_size=test_size, stride=stride
+        )
+        season = season_length or getattr(self, "season_length", None) or 1
+        metrics, forecasts, targets = rolling_origin(
+            panel,
+            self._predict_batch,
+            horizon,
+            self._context_rows(panel),
+            windows,
+            quantiles,
+            season,
+        )
+        if not return_forecasts:
+            return metrics
+        return metrics, _forecasts_frame(panel, windows, forecasts, targets)
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``config.json`` and ``state.safetensors`` into the folder ``path``."""
+        check_is_fitted(self, "panel_")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        panel_meta, arrays = panel_to_arrays(self.panel_)
+        fitted_meta, fitted_arrays = self._fitted_state()
+        arrays.update({f"fitted.{k}": v for k, v in fitted_arrays.items()})
+        config = {
+            "format_version": FORMAT_VERSION,
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "params": self.get_params(deep=False),
+            "fill_missing": self.fill_missing_,
+            "panel": panel_meta,
+            "fitted": fitted_meta,
+        }
+        (path / "config.json").write_text(json.dumps(config, indent=2, default=_json_default))
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, path / "state.safetensors")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> BaseForecaster:
+        """Load a forecaster written by :meth:`save`. Only registered tsfm classes are built."""
+        path = Path(path)
+        config = json.loads((path / "config.json").read_text())
+        if config.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"{path}: unsupported format_version {config.get('format_version')}")
+        klass = BaseForecaster._registry.get(config["class"])
+        if klass is None or not issubclass(klass, cls):
+            raise ValueError(f"{path}: {config['class']!r} is not a {cls.__name__} class of tsfm")
+        model = klass(**config["params"])
+        arrays = load_file(path / "state.safetensors")
+        model.panel_ = panel_from_arrays(config["panel"], arrays)
+        model.spec_ = model.panel_.spec
+        model.freq_ = model.panel_.freq.freqstr
+        model.fill_missing_ = config["fill_missing"]
+        fitted = {k[len("fitted."):]: v for k, v in arrays.items() if k.startswith("fitted.")}
+        model._load_fitted_state(config["fitted"], fitted)
+        return model
+
+    # ------------------------------------------------------------------ helpers
+
+    def _check_panel(self, panel: Panel) -> None:
+        if panel.spec.has_covariates and not self.supports_covariates:
+            names = list(panel.spec.past_covariates + panel.spec.future_covariates)
+            raise ValueError(
+                f"{type(self).__name__} does not use covariates; drop columns {names} or use a "
+                "forecaster that supports them"
+            )
+        panel.check_min_length(self._min_length(), type(self).__name__)
+
+    def _context_panel(self, data) -> Panel:
+        check_is_fitted(self, "panel_")
+        if data is None:
+            return self.panel_
+        panel = to_panel(data, spec=self.spec_, fill_missing=self.fill_missing_)
+        if panel.freq != self.panel_.freq:
+            raise ValueError(
+                f"the input's frequency {panel.freq.freqstr} differs from the training "
+                f"frequency {self.freq_}"
+            )
+        self._check_panel(panel)
+        return panel
+
+    def _context_rows(self, panel: Panel) -> int:
+        context_length = getattr(self, "context_length", None)
+        return context_length or int(panel.lengths.max())
+
+    def _check_horizon(self, horizon: int | None) -> int:
+        horizon = self.prediction_length if horizon is None else horizon
+        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+        return int(horizon)
+
+    def _check_quantiles(self, quantiles) -> list[float] | None:
+        if quantiles is None:
+            return None
+        if not self.probabilistic:
+            raise ValueError(f"{type(self).__name__} gives point forecasts only; drop quantiles=")
+        quantiles = [float(q) for q in quantiles]
+        if not quantiles or any(not 0 < q < 1 for q in quantiles):
+            raise ValueError(f"quantiles must be levels strictly between 0 and 1, got {quantiles}")
+        return quantiles
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer, np.floating)):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"hyperparameter value {obj!r} is not JSON-serialisable")
+
+
+def _forecasts_frame(panel: Panel, windows, forecasts, targets) -> pd.DataFrame:
+    """Long frame of rolling forecasts: one row per window, step and channel.
+
+    Windows come grouped by series (as :func:`~tsfm.evaluation.rolling.test_origins` makes them).
+    """
+    n, horizon, _ = targets.shape
+    cutoffs, stamps = [], []
+    for i in range(panel.n_series):
+        origin = windows.origin[windows.series == i]
+        index = panel.index(i)
+        cutoffs.append(index[np.repeat(origin - 1, horizon)])
+        stamps.append(index[(origin[:, None] + np.arange(horizon)).reshape(-1)])
+    cutoff, ds = cutoffs[0].append(cutoffs[1:]), stamps[0].append(stamps[1:])
+    frames = []
+    for c, channel in enumerate(panel.spec.targets):
+        if panel.spec.layout == "long":
+            ids = np.asarray(panel.ids, dtype=object)[windows.series]
+        else:
+            ids = np.full(n, channel, dtype=object)
+        frame = pd.DataFrame(
+            {
+                "unique_id": np.repeat(ids, horizon),
+                "cutoff": cutoff,
+                "ds": ds,
+                "y": targets[:, :, c].reshape(-1),
+            }
+        )
+        for name, value in forecasts.items():
+            frame[name] = value[:, :, c].reshape(-1)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

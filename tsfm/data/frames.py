@@ -1,0 +1,385 @@
+"""pandas in, :class:`Panel` out, and forecasts back to the input's shape.
+
+Three input shapes are accepted:
+
+* a ``pd.Series`` with a DatetimeIndex: one series, one channel;
+* a wide ``DataFrame`` with a DatetimeIndex: one series, one channel per target column;
+* a long ``DataFrame`` with ``unique_id``, ``ds`` and ``y`` columns: many series, one channel.
+
+Column roles are never guessed: in a wide frame every column is a target unless named as a
+covariate (or ``target=`` names the targets and every other column must have a role); in a long
+frame every column besides id, time and target must be named as a past or future covariate.
+
+Missing values: by default NaN in a target or covariate is an error. ``fill_missing`` chooses
+a documented policy instead, and missing timestamps (gaps) are then re-indexed onto the regular
+grid and filled the same way. Filled points are recorded as unobserved in ``Panel.observed``:
+
+* ``"raise"`` (default): a ValueError naming the column, series and first missing timestamp;
+* ``"interpolate"``: linear in time, edges filled with the nearest observed value;
+* ``"ffill"``: last observation carried forward, leading gaps back-filled;
+* ``"zero"``: zeros.
+
+Infinite values are always an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from tsfm.data.panel import DataSpec, Panel
+
+FILL_POLICIES = ("raise", "interpolate", "ffill", "zero")
+
+
+def to_panel(
+    data: pd.Series | pd.DataFrame,
+    *,
+    target: str | Sequence[str] | None = None,
+    past_covariates: Sequence[str] | None = None,
+    future_covariates: Sequence[str] | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    freq: str | pd.DateOffset | None = None,
+    fill_missing: str = "raise",
+    spec: DataSpec | None = None,
+) -> Panel:
+    """Validate pandas input and convert it to a :class:`Panel`.
+
+    Parameters
+    ----------
+    data : pd.Series or pd.DataFrame
+        See the module docstring for the three accepted shapes.
+    target : str or list of str, optional
+        Target columns. Wide default: every column not named as a covariate. Long default: ``"y"``.
+    past_covariates, future_covariates : list of str, optional
+        Covariate columns known up to the forecast origin, and over the horizon too.
+    id_col, time_col : str
+        Column names of a long frame.
+    freq : str or DateOffset, optional
+        The frequency; inferred from the timestamps when omitted.
+    fill_missing : {"raise", "interpolate", "ffill", "zero"}
+        Missing-value policy (module docstring).
+    spec : DataSpec, optional
+        Roles recorded at fit time; new input must carry the same targets and covariates.
+
+    Raises
+    ------
+    TypeError
+        For input that is not a Series or DataFrame.
+    ValueError
+        With the offending column or series named, for every invalid input.
+    """
+    if fill_missing not in FILL_POLICIES:
+        raise ValueError(f"fill_missing must be one of {FILL_POLICIES}, got {fill_missing!r}")
+    if spec is not None:
+        target = list(spec.targets) if spec.layout != "series" else None
+        past_covariates, future_covariates = spec.past_covariates, spec.future_covariates
+        id_col, time_col = spec.id_col, spec.time_col
+    if isinstance(data, pd.Series):
+        frames, spec_new = _from_series(data)
+    elif isinstance(data, pd.DataFrame):
+        if data.shape[0] == 0 or data.shape[1] == 0:
+            raise ValueError("input is empty: the DataFrame has no rows or no columns")
+        if id_col in data.columns or time_col in data.columns:
+            frames, spec_new = _from_long(
+                data, target, past_covariates, future_covariates, id_col, time_col
+            )
+        else:
+            frames, spec_new = _from_wide(data, target, past_covariates, future_covariates)
+    else:
+        raise TypeError(
+            f"expected a pandas Series or DataFrame, got {type(data).__name__}; "
+            "gluonts datasets go through tsfm.data.gluonts"
+        )
+    if spec is not None and spec.layout != spec_new.layout:
+        raise ValueError(
+            f"the model was fit on {spec.layout} input, got {spec_new.layout} input; "
+            "pass data of the same shape"
+        )
+    return _build_panel(frames, spec_new, freq, fill_missing)
+
+
+# --------------------------------------------------------------------------- input shapes
+
+
+def _from_series(s: pd.Series) -> tuple[dict[str, pd.DataFrame], DataSpec]:
+    if len(s) == 0:
+        raise ValueError("input is empty: the Series has no values")
+    name = str(s.name) if s.name is not None else "y"
+    return {name: s.to_frame(name)}, DataSpec(layout="series", targets=(name,))
+
+
+def _from_wide(df, target, past, future):
+    past, future = tuple(past or ()), tuple(future or ())
+    _check_columns_exist(df, past + future, "covariate")
+    if target is None:
+        targets = tuple(str(c) for c in df.columns if c not in past and c not in future)
+    else:
+        targets = (target,) if isinstance(target, str) else tuple(target)
+        _check_columns_exist(df, targets, "target")
+        unassigned = [c for c in df.columns if c not in targets + past + future]
+        if unassigned:
+            raise ValueError(
+                f"columns {unassigned} have no role: name them in past_covariates= or "
+                "future_covariates=, or drop them"
+            )
+    if not targets:
+        raise ValueError("no target column: every column was named as a covariate")
+    spec = DataSpec(layout="wide", targets=targets, past_covariates=past, future_covariates=future)
+    return {"series": df}, spec
+
+
+def _from_long(df, target, past, future, id_col, time_col):
+    for col in (id_col, time_col):
+        if col not in df.columns:
+            raise ValueError(
+                f"a long frame needs columns {id_col!r}, {time_col!r} and a target; "
+                f"column {col!r} is missing (columns: {list(df.columns)})"
+            )
+    target = target or "y"
+    if not isinstance(target, str):
+        if len(target) != 1:
+            raise ValueError(f"a long frame has one target column, got target={list(target)}")
+        target = target[0]
+    past, future = tuple(past or ()), tuple(future or ())
+    _check_columns_exist(df, (target,), "target")
+    _check_columns_exist(df, past + future, "covariate")
+    known = {id_col, time_col, target, *past, *future}
+    unassigned = [c for c in df.columns if c not in known]
+    if unassigned:
+        raise ValueError(
+            f"columns {unassigned} have no role: name them in past_covariates= or "
+            "future_covariates=, or drop them"
+        )
+    times = df[time_col]
+    if not pd.api.types.is_datetime64_any_dtype(times):
+        if times.dtype == object and times.map(lambda t: getattr(t, "tzinfo", None)).nunique() > 1:
+            raise ValueError(
+                f"column {time_col!r} mixes time zones; convert every timestamp to one zone "
+                "(e.g. pd.to_datetime(df['ds'], utc=True))"
+            )
+        raise ValueError(
+            f"column {time_col!r} must hold datetimes (dtype datetime64), got {times.dtype}; "
+            "convert it with pd.to_datetime"
+        )
+    spec = DataSpec(
+        layout="long",
+        targets=(target,),
+        past_covariates=past,
+        future_covariates=future,
+        id_col=id_col,
+        time_col=time_col,
+    )
+    frames = {}
+    for sid, rows in df.groupby(id_col, sort=False).indices.items():
+        part = df.iloc[rows]
+        frames[str(sid)] = part.set_index(time_col)[[target, *past, *future]]
+    return frames, spec
+
+
+def _check_columns_exist(df, names, role):
+    missing = [c for c in names if c not in df.columns]
+    if missing:
+        raise ValueError(f"{role} columns {missing} are not in the input (columns: {list(df.columns)})")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _build_panel(frames: dict[str, pd.DataFrame], spec: DataSpec, freq, fill_missing) -> Panel:
+    offset = pd.tseries.frequencies.to_offset(freq) if freq is not None else None
+    ids, values, observed, starts, past, future = [], [], [], [], [], []
+    tz = None
+    for n, (sid, frame) in enumerate(frames.items()):
+        label = _label(spec, sid)
+        index = _check_index(frame.index, label)
+        if n == 0:
+            tz = index.tz
+        elif (index.tz is None) != (tz is None) or str(index.tz) != str(tz):
+            raise ValueError(f"{label}: time zone {index.tz} differs from the first series' {tz}")
+        _check_numeric(frame, label)
+        series_offset = offset or _infer_offset(index, label, fill_missing)
+        if offset is None and n == 0:
+            offset = series_offset
+        elif series_offset != offset:
+            raise ValueError(f"{label}: frequency {series_offset.freqstr} differs from {offset.freqstr}")
+        frame = _regularise(frame.set_axis(index), offset, label, fill_missing)
+        target_block, mask = _fill(frame[list(spec.targets)], label, fill_missing)
+        ids.append(sid)
+        values.append(target_block)
+        observed.append(mask)
+        starts.append(frame.index[0])
+        if spec.past_covariates:
+            past.append(_fill(frame[list(spec.past_covariates)], label, fill_missing)[0])
+        if spec.future_covariates:
+            future.append(_fill(frame[list(spec.future_covariates)], label, fill_missing)[0])
+    return Panel(
+        ids=ids,
+        values=values,
+        observed=observed,
+        starts=starts,
+        freq=offset,
+        spec=spec,
+        past_covariates=past or None,
+        future_covariates=future or None,
+    )
+
+
+def _label(spec: DataSpec, sid: str) -> str:
+    return f"series {sid!r}" if spec.layout == "long" else "the input"
+
+
+def _check_index(index, label: str) -> pd.DatetimeIndex:
+    if not isinstance(index, pd.DatetimeIndex):
+        if index.dtype == object and len({getattr(t, "tzinfo", None) for t in index}) > 1:
+            raise ValueError(f"{label}: timestamps mix time zones; convert them to one zone")
+        raise ValueError(
+            f"{label}: expected a DatetimeIndex (or a long frame with 'unique_id', 'ds', 'y'), "
+            f"got {type(index).__name__}; set one with df.set_index(pd.to_datetime(...))"
+        )
+    if len(index) == 0:
+        raise ValueError(f"{label} is empty")
+    if index.hasnans:
+        raise ValueError(f"{label}: the timestamps contain NaT")
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise ValueError(f"{label}: duplicate timestamp {dup}; each time step must appear once")
+    if not index.is_monotonic_increasing:
+        pos = int(np.argmax(np.diff(index.asi8) < 0)) + 1
+        raise ValueError(
+            f"{label}: timestamps are not sorted ({index[pos]} comes after {index[pos - 1]}); "
+            "sort by time first"
+        )
+    return index
+
+
+def _check_numeric(frame: pd.DataFrame, label: str) -> None:
+    for col in frame.columns:
+        dtype = frame[col].dtype
+        if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)):
+            raise ValueError(f"{label}: column {col!r} must be numeric, got dtype {dtype}")
+
+
+def _infer_offset(index: pd.DatetimeIndex, label: str, fill_missing: str) -> pd.DateOffset:
+    if len(index) < 3:
+        raise ValueError(
+            f"{label}: {len(index)} timestamps are too few to infer the frequency; pass freq="
+        )
+    inferred = pd.infer_freq(index)
+    if inferred is not None:
+        return pd.tseries.frequencies.to_offset(inferred)
+    steps = pd.Series(np.diff(index.asi8))
+    common = pd.Timedelta(int(steps.mode().iloc[0]))
+    gaps = int((steps != common.value).sum())
+    first = index[int(np.argmax(steps.to_numpy() != common.value))]
+    hint = (
+        "pass freq= to re-index onto a regular grid"
+        if fill_missing != "raise"
+        else "pass freq= and fill_missing= ('interpolate', 'ffill' or 'zero') to re-index "
+        "onto a regular grid"
+    )
+    raise ValueError(
+        f"{label}: irregular timestamps, no frequency could be inferred (most common step "
+        f"{common}, {gaps} other steps, the first after {first}); {hint}"
+    )
+
+
+def _regularise(frame: pd.DataFrame, offset, label: str, fill_missing: str) -> pd.DataFrame:
+    grid = pd.date_range(frame.index[0], frame.index[-1], freq=offset)
+    if len(grid) == len(frame) and grid.equals(frame.index):
+        return frame
+    off_grid = frame.index.difference(grid)
+    if len(off_grid):
+        raise ValueError(
+            f"{label}: timestamp {off_grid[0]} is not on the {offset.freqstr} grid "
+            f"starting at {frame.index[0]}"
+        )
+    if fill_missing == "raise":
+        gap = grid.difference(frame.index)[0]
+        raise ValueError(
+            f"{label}: timestamp {gap} is missing from the {offset.freqstr} grid; "
+            "pass fill_missing= ('interpolate', 'ffill' or 'zero') to fill gaps"
+        )
+    return frame.reindex(grid)
+
+
+def _fill(block: pd.DataFrame, label: str, fill_missing: str) -> tuple[np.ndarray, np.ndarray]:
+    arr = block.to_numpy(dtype=np.float64, copy=True)
+    finite = np.isfinite(arr)
+    if finite.all():
+        return arr, finite
+    if np.isinf(arr).any():
+        row, col = np.argwhere(np.isinf(arr))[0]
+        raise ValueError(
+            f"{label}: column {block.columns[col]!r} has an infinite value at {block.index[row]}"
+        )
+    if fill_missing == "raise":
+        row, col = np.argwhere(~finite)[0]
+        n_missing = int((~finite[:, col]).sum())
+        raise ValueError(
+            f"{label}: column {block.columns[col]!r} has {n_missing} missing values (first at "
+            f"{block.index[row]}); pass fill_missing= ('interpolate', 'ffill' or 'zero')"
+        )
+    if (~finite).all(axis=0).any():
+        col = int(np.argmax((~finite).all(axis=0)))
+        raise ValueError(f"{label}: column {block.columns[col]!r} has no observed value")
+    frame = pd.DataFrame(arr, index=block.index)
+    if fill_missing == "interpolate":
+        frame = frame.interpolate(method="time", limit_direction="both")
+    elif fill_missing == "ffill":
+        frame = frame.ffill().bfill()
+    else:
+        frame = frame.fillna(0.0)
+    return frame.to_numpy(), finite
+
+
+# --------------------------------------------------------------------------- output
+
+
+def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Turn forecasts back into the shape of the input.
+
+    Parameters
+    ----------
+    panel : Panel
+        The context the forecasts start after.
+    outputs : dict of str to ndarray
+        Output name (``"mean"``, ``"q0.1"``, ...) to an array of shape ``(S, H, C)``.
+
+    Returns
+    -------
+    pd.DataFrame
+        * series input: indexed by the future timestamps, one column per output;
+        * wide input: indexed by the future timestamps, one column per channel when the only
+          output is ``"mean"``, else columns ``(channel, output)`` as a MultiIndex;
+        * long input: columns ``unique_id``, ``ds`` and one per output.
+    """
+    spec = panel.spec
+    names = list(outputs)
+    horizon = next(iter(outputs.values())).shape[1]
+    if spec.layout == "long":
+        index = [panel.future_index(i, horizon) for i in range(panel.n_series)]
+        frame = pd.DataFrame(
+            {
+                spec.id_col: np.repeat(np.asarray(panel.ids, dtype=object), horizon),
+                spec.time_col: np.concatenate([ix.to_numpy() for ix in index]),
+            }
+        )
+        for name in names:
+            frame[name] = outputs[name][:, :, 0].reshape(-1)
+        if index and index[0].tz is not None:
+            frame[spec.time_col] = frame[spec.time_col].dt.tz_localize("UTC").dt.tz_convert(
+                index[0].tz
+            )
+        return frame
+    index = panel.future_index(0, horizon)
+    if spec.layout == "series":
+        return pd.DataFrame({name: outputs[name][0, :, 0] for name in names}, index=index)
+    if names == ["mean"]:
+        return pd.DataFrame(outputs["mean"][0], index=index, columns=list(spec.targets))
+    columns = pd.MultiIndex.from_product([list(spec.targets), names])
+    data = np.stack([outputs[name][0] for name in names], axis=-1).reshape(horizon, -1)
+    return pd.DataFrame(data, index=index, columns=columns)

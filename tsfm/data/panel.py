@@ -1,0 +1,213 @@
+"""The one internal representation of every input: a panel of regular time series.
+
+A :class:`Panel` holds ``S`` series of one frequency. Series ``i`` has ``T_i`` time steps and the
+same ``C`` target channels as every other series, plus optional past and future covariates. Arrays
+are float64 so that statistical baselines and metrics are exact; neural models cast to float32.
+:class:`DataSpec` records the column roles and the layout of the input, so that output mirrors it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+LAYOUTS = ("series", "wide", "long")
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Column roles and input layout, JSON-serialisable.
+
+    Parameters
+    ----------
+    layout : {"series", "wide", "long"}
+        The input shape: a ``pd.Series``, a wide frame (DatetimeIndex, one column per channel) or
+        a long frame (``id_col``, ``time_col``, ``target_col`` plus covariate columns).
+    targets : tuple of str
+        Target channel names (wide: column names; long and series: one name).
+    past_covariates, future_covariates : tuple of str
+        Covariates known up to the forecast origin, and known over the horizon too.
+    id_col, time_col : str
+        Long layout column names.
+    """
+
+    layout: str
+    targets: tuple[str, ...]
+    past_covariates: tuple[str, ...] = ()
+    future_covariates: tuple[str, ...] = ()
+    id_col: str = "unique_id"
+    time_col: str = "ds"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataSpec:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+    @property
+    def has_covariates(self) -> bool:
+        return bool(self.past_covariates or self.future_covariates)
+
+
+@dataclass
+class Panel:
+    """Series of one frequency with targets, covariates, timestamps and observed masks.
+
+    Attributes
+    ----------
+    ids : list of str
+        Series ids, ``S`` of them.
+    values : list of ndarray
+        Targets per series, each ``(T_i, C)`` float64, finite.
+    observed : list of ndarray
+        Per series ``(T_i, C)`` bool: False where a missing value was filled.
+    starts : list of pd.Timestamp
+        First timestamp per series; the index is ``pd.date_range(start, T_i, freq)``.
+    freq : pd.DateOffset
+        The common frequency.
+    spec : DataSpec
+        Column roles and layout, for output and for checking new input.
+    past_covariates, future_covariates : list of ndarray or None
+        Per series ``(T_i, P)`` and ``(T_i, F)`` float64.
+    """
+
+    ids: list[str]
+    values: list[np.ndarray]
+    observed: list[np.ndarray]
+    starts: list[pd.Timestamp]
+    freq: pd.DateOffset
+    spec: DataSpec
+    past_covariates: list[np.ndarray] | None = None
+    future_covariates: list[np.ndarray] | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def n_channels(self) -> int:
+        return self.values[0].shape[1]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(v) for v in self.values])
+
+    def index(self, i: int) -> pd.DatetimeIndex:
+        """Timestamps of series ``i``."""
+        return pd.date_range(self.starts[i], periods=len(self.values[i]), freq=self.freq)
+
+    def future_index(self, i: int, horizon: int) -> pd.DatetimeIndex:
+        """The ``horizon`` timestamps right after series ``i``."""
+        last = self.starts[i] + (len(self.values[i]) - 1) * self.freq
+        return pd.date_range(last + self.freq, periods=horizon, freq=self.freq)
+
+    def check_min_length(self, min_length: int, what: str) -> None:
+        """Raise a ValueError naming every series shorter than ``min_length``."""
+        short = [(sid, n) for sid, n in zip(self.ids, self.lengths) if n < min_length]
+        if short:
+            listed = ", ".join(f"{sid!r} ({n})" for sid, n in short[:5])
+            more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+            raise ValueError(
+                f"{len(short)} series are too short for {what}: need at least {min_length} "
+                f"time steps, got {listed}{more}."
+            )
+
+    def slice(self, stop: int | None = None, start: int | None = None) -> Panel:
+        """Rows ``[start, stop)`` of every series (negative values count from each end)."""
+
+        def cut(a):
+            return None if a is None else [x[start:stop] for x in a]
+
+        starts = []
+        for s, v in zip(self.starts, self.values):
+            first = range(len(v))[start:stop]
+            starts.append(s + (first.start if len(first) else 0) * self.freq)
+        return Panel(
+            ids=list(self.ids),
+            values=cut(self.values),
+            observed=cut(self.observed),
+            starts=starts,
+            freq=self.freq,
+            spec=self.spec,
+            past_covariates=cut(self.past_covariates),
+            future_covariates=cut(self.future_covariates),
+        )
+
+
+def left_pad_stack(arrays: list[np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stack the last ``length`` rows of each array, left-padding short ones with NaN.
+
+    Parameters
+    ----------
+    arrays : list of ndarray
+        Each ``(T_i, C)``.
+    length : int
+        Rows kept per array, ``L``.
+
+    Returns
+    -------
+    stacked : ndarray, shape (S, L, C)
+        NaN where padded.
+    mask : ndarray of bool, shape (S, L)
+        True where a real row is.
+    """
+    n_cols = arrays[0].shape[1]
+    out = np.full((len(arrays), length, n_cols), np.nan)
+    mask = np.zeros((len(arrays), length), dtype=bool)
+    for i, a in enumerate(arrays):
+        tail = a[-length:] if length else a[:0]
+        out[i, length - len(tail) :] = tail
+        mask[i, length - len(tail) :] = True
+    return out, mask
+
+
+def panel_to_arrays(panel: Panel) -> tuple[dict, dict[str, np.ndarray]]:
+    """Split a panel into JSON metadata and flat arrays (for safetensors).
+
+    Returns
+    -------
+    meta : dict
+        ids, start timestamps (ISO), frequency, spec.
+    arrays : dict of str to ndarray
+        ``values`` and ``observed`` of shape ``(sum T_i, C)``, ``lengths`` ``(S,)``, and the
+        covariates when present.
+    """
+    meta = {
+        "ids": list(panel.ids),
+        "starts": [s.isoformat() for s in panel.starts],
+        "freq": panel.freq.freqstr,
+        "spec": panel.spec.to_dict(),
+    }
+    arrays = {
+        "values": np.concatenate(panel.values),
+        "observed": np.concatenate(panel.observed).astype(np.uint8),
+        "lengths": panel.lengths.astype(np.int64),
+    }
+    for name in ("past_covariates", "future_covariates"):
+        blocks = getattr(panel, name)
+        if blocks is not None:
+            arrays[name] = np.concatenate(blocks)
+    return meta, arrays
+
+
+def panel_from_arrays(meta: dict, arrays: dict[str, np.ndarray]) -> Panel:
+    """Inverse of :func:`panel_to_arrays`."""
+    cuts = np.cumsum(arrays["lengths"])[:-1]
+
+    def split(name):
+        return None if name not in arrays else list(np.split(arrays[name], cuts))
+
+    return Panel(
+        ids=list(meta["ids"]),
+        values=split("values"),
+        observed=[o.astype(bool) for o in split("observed")],
+        starts=[pd.Timestamp(s) for s in meta["starts"]],
+        freq=pd.tseries.frequencies.to_offset(meta["freq"]),
+        spec=DataSpec.from_dict(meta["spec"]),
+        past_covariates=split("past_covariates"),
+        future_covariates=split("future_covariates"),
+    )

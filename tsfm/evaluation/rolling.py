@@ -1,0 +1,185 @@
+"""Rolling-origin evaluation: every forecast origin of a test span, no window dropped.
+
+This is the one evaluation path: ``BaseForecaster.evaluate``, the benchmarks and the backtests
+all call :func:`rolling_origin`. It never names a model; it calls a ``predict_batch`` function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tsfm.data.panel import Panel
+from tsfm.data.windows import sliding_windows
+from tsfm.evaluation import metrics as M
+
+PredictBatch = Callable[[np.ndarray, np.ndarray, int, Sequence[float] | None], dict]
+
+#: Windows x rows x channels held in memory at once while predicting.
+CHUNK_ELEMENTS = 20_000_000
+
+
+@dataclass
+class Windows:
+    """Forecast origins over a test span.
+
+    Attributes
+    ----------
+    series : ndarray of int, shape (N,)
+        Panel series of each window.
+    origin : ndarray of int, shape (N,)
+        Row of the first forecast step of each window within its series.
+    first_origin : ndarray of int, shape (S,)
+        First origin per series; the rows before it are the in-sample (training) part.
+    """
+
+    series: np.ndarray
+    origin: np.ndarray
+    first_origin: np.ndarray
+
+
+def test_origins(
+    panel: Panel,
+    horizon: int,
+    *,
+    test_start: int | str | pd.Timestamp | None = None,
+    test_size: int | None = None,
+    stride: int = 1,
+) -> Windows:
+    """Every origin ``t`` with ``t >= first origin`` and ``t + horizon <= T_i``, every ``stride``.
+
+    Parameters
+    ----------
+    test_start : int or timestamp, optional
+        First forecast origin: a row position (negative counts from each series' end) or a
+        timestamp, the same for every series.
+    test_size : int, optional
+        The test span is the last ``test_size`` rows of each series. Give this or ``test_start``.
+    """
+    if (test_start is None) == (test_size is None):
+        raise ValueError("give exactly one of test_start= and test_size=")
+    if stride < 1:
+        raise ValueError(f"stride must be a positive integer, got {stride}")
+    series, origins, firsts = [], [], []
+    for i, (sid, length) in enumerate(zip(panel.ids, panel.lengths)):
+        if test_size is not None:
+            first = length - test_size
+        elif isinstance(test_start, (int, np.integer)):
+            first = test_start if test_start >= 0 else length + test_start
+        else:
+            first = int(panel.index(i).searchsorted(pd.Timestamp(test_start)))
+        if first < 1 or first + horizon > length:
+            raise ValueError(
+                f"series {sid!r} ({length} rows) has no complete test window: the first origin "
+                f"is row {first} and a window needs {horizon} rows after it and history before it"
+            )
+        t = np.arange(first, length - horizon + 1, stride)
+        series.append(np.full(len(t), i))
+        origins.append(t)
+        firsts.append(first)
+    return Windows(np.concatenate(series), np.concatenate(origins), np.array(firsts))
+
+
+def gather(panel: Panel, windows: Windows, context_rows: int, horizon: int, chunk: slice):
+    """Contexts and targets of ``windows[chunk]``.
+
+    Returns
+    -------
+    context : ndarray, shape (n, L, C)
+        Left-padded with NaN where a series has fewer than ``L`` rows before the origin.
+    mask : ndarray of bool, shape (n, L)
+    target : ndarray, shape (n, H, C)
+    """
+    series, origin = windows.series[chunk], windows.origin[chunk]
+    n, C, L = len(series), panel.n_channels, context_rows
+    context = np.empty((n, L, C))
+    target = np.empty((n, horizon, C))
+    mask = np.empty((n, L), dtype=bool)
+    for i in np.unique(series):
+        rows = np.flatnonzero(series == i)
+        values = panel.values[i]
+        padded = np.concatenate([np.full((L, C), np.nan), values])
+        context[rows] = sliding_windows(padded, L)[origin[rows]]
+        target[rows] = sliding_windows(values, horizon)[origin[rows]]
+        mask[rows] = ~np.isnan(context[rows, :, 0])
+    return context, mask, target
+
+
+def rolling_origin(
+    panel: Panel,
+    predict_batch: PredictBatch,
+    horizon: int,
+    context_rows: int,
+    windows: Windows,
+    quantiles: Sequence[float] | None = None,
+    season_length: int = 1,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
+    """Forecast every window and score it.
+
+    Returns
+    -------
+    metrics : pd.DataFrame
+        One row per series-channel (``unique_id``; wide input: the channel name) and a last row
+        ``unique_id == "overall"``: the mean over rows, except ``wql`` which pools sums as gluonts
+        does. Columns: ``n_windows``, ``mse``, ``mae``, ``rmse``, ``mape``, ``smape``, ``mase``,
+        and with quantiles ``wql``, ``coverage_<q>`` and ``interval_<p>`` for symmetric pairs.
+    forecasts : dict of str to ndarray
+        Output name to ``(N, H, C)`` arrays, window order as in ``windows``.
+    targets : ndarray, shape (N, H, C)
+    """
+    n = len(windows.origin)
+    per_chunk = max(1, CHUNK_ELEMENTS // max(1, context_rows * panel.n_channels))
+    outputs: dict[str, list[np.ndarray]] = {}
+    targets = []
+    for start in range(0, n, per_chunk):
+        context, mask, target = gather(panel, windows, context_rows, horizon, slice(start, start + per_chunk))
+        for name, value in predict_batch(context, mask, horizon, quantiles).items():
+            outputs.setdefault(name, []).append(value)
+        targets.append(target)
+    forecasts = {k: np.concatenate(v) for k, v in outputs.items()}
+    y = np.concatenate(targets)
+    return score(panel, windows, forecasts, y, quantiles, season_length), forecasts, y
+
+
+def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFrame:
+    """Per series-channel metrics and the overall row (see :func:`rolling_origin`)."""
+    rows, sums = [], {q: [0.0, 0.0] for q in quantiles or ()}
+    point = forecasts["mean"]
+    for i, sid in enumerate(panel.ids):
+        sel = windows.series == i
+        for c, channel in enumerate(panel.spec.targets):
+            yt, yp = y[sel, :, c], point[sel, :, c]
+            history = panel.values[i][: windows.first_origin[i], c]
+            row = {"unique_id": sid if panel.spec.layout == "long" else channel}
+            row["n_windows"] = int(sel.sum())
+            row.update({name: fn(yt, yp) for name, fn in M.POINT_METRICS.items()})
+            row["mase"] = M.mase(yt, yp, M.seasonal_scale(history, season_length))
+            for q in quantiles or ():
+                yq = forecasts[f"q{q}"][sel, :, c]
+                sums[q][0] += M.quantile_loss(yt, yq, q)
+                sums[q][1] += float(np.abs(yt).sum())
+                row[f"coverage_{q}"] = M.coverage(yt, yq)
+            if quantiles:
+                row["wql"] = float(
+                    np.mean([M.weighted_quantile_loss(yt, forecasts[f"q{q}"][sel, :, c], q)
+                             for q in quantiles])
+                )
+                for lo, hi in _symmetric_pairs(quantiles):
+                    lower, upper = forecasts[f"q{lo}"][sel, :, c], forecasts[f"q{hi}"][sel, :, c]
+                    row[f"interval_{round(100 * (hi - lo))}"] = M.interval_coverage(yt, lower, upper)
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    overall = table.drop(columns="unique_id").mean().to_dict()
+    overall["n_windows"] = int(table["n_windows"].sum())
+    if quantiles:
+        overall["wql"] = float(np.mean([s[0] / s[1] for s in sums.values()]))
+    overall["unique_id"] = "overall"
+    return pd.concat([table, pd.DataFrame([overall])], ignore_index=True)
+
+
+def _symmetric_pairs(quantiles: Sequence[float]) -> list[tuple[float, float]]:
+    qs = sorted(quantiles)
+    return [(q, p) for q in qs if q < 0.5 for p in qs if abs(p - (1 - q)) < 1e-9]
