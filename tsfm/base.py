@@ -87,6 +87,11 @@ class BaseForecaster(BaseEstimator):
         """Fewest time steps a series needs to be fit or forecast from."""
         return 1
 
+    @classmethod
+    def _test_params(cls) -> dict:
+        """Tiny hyperparameters for tests/test_common.py (hourly data, >= 150 steps, horizon 12)."""
+        return {"prediction_length": 12}
+
     def _fitted_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         """JSON-able fitted attributes and arrays to save, besides the training panel."""
         return {}, {}

@@ -113,6 +113,21 @@ class Dataset:
             raise ValueError(f"{self.name} has an official test set (Dataset.test), not LTSF splits")
         return ltsf_borders(len(self.data), context_length, self.info.split)
 
+    def ltsf(self, context_length: int) -> tuple[pd.DataFrame, Borders]:
+        """The LTSF protocol's data: rows up to the test end, z-normalised per channel with the
+        training part's mean and (population) standard deviation, and the split borders.
+
+        Returns
+        -------
+        frame : pd.DataFrame
+            ``data.iloc[:borders.test[1]]`` on the normalised scale.
+        borders : Borders
+        """
+        borders = self.borders(context_length)
+        frame = self.data.iloc[: borders.test[1]]
+        train = frame.iloc[borders.train[0] : borders.train[1]]
+        return (frame - train.mean()) / train.std(ddof=0), borders
+
 
 def data_homes() -> list[Path]:
     """Folders searched for data files, in order."""

@@ -133,6 +133,10 @@ class SeasonalNaive(_Benchmark):
     def _min_length(self) -> int:
         return self.season_length
 
+    @classmethod
+    def _test_params(cls) -> dict:
+        return {"season_length": 24, "prediction_length": 12}
+
     def _predict_batch(self, context, mask, horizon, quantiles):
         return normal_quantiles(*seasonal_naive(context, horizon, self.season_length), quantiles)
 
@@ -158,6 +162,10 @@ class WindowAverage(_Benchmark):
 
     def _min_length(self) -> int:
         return self.window_size
+
+    @classmethod
+    def _test_params(cls) -> dict:
+        return {"window_size": 24, "prediction_length": 12}
 
     def _predict_batch(self, context, mask, horizon, quantiles):
         return normal_quantiles(*window_average(context, horizon, self.window_size), quantiles)

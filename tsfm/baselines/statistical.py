@@ -43,7 +43,8 @@ def forecast_with_fallback(
 ) -> SeriesForecast:
     """Run ``fit_forecast(y, horizon, season_length)``; fall back on failure or explosion."""
     try:
-        with warnings.catch_warnings():
+        # record=True swallows statsmodels' warnings even where it resets the filters itself
+        with warnings.catch_warnings(record=True):
             warnings.simplefilter("ignore")
             mean, sd, model = fit_forecast(y, horizon, season_length)
         mean, sd = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
@@ -82,6 +83,10 @@ class _PerSeriesModel(BaseForecaster):
 
     def _min_length(self) -> int:
         return 3
+
+    @classmethod
+    def _test_params(cls) -> dict:
+        return {"season_length": 24, "prediction_length": 12, "context_length": 96}
 
     def _forecast_all(self, context, mask, horizon) -> list[list[SeriesForecast]]:
         n, _, n_channels = context.shape

@@ -156,7 +156,7 @@ def _from_long(df, target, past, future, id_col, time_col):
         )
     times = df[time_col]
     if not pd.api.types.is_datetime64_any_dtype(times):
-        if times.dtype == object and times.map(lambda t: getattr(t, "tzinfo", None)).nunique() > 1:
+        if times.dtype == object and len({getattr(t, "tzinfo", None) for t in times}) > 1:
             raise ValueError(
                 f"column {time_col!r} mixes time zones; convert every timestamp to one zone "
                 "(e.g. pd.to_datetime(df['ds'], utc=True))"
@@ -365,15 +365,11 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
         frame = pd.DataFrame(
             {
                 spec.id_col: np.repeat(np.asarray(panel.ids, dtype=object), horizon),
-                spec.time_col: np.concatenate([ix.to_numpy() for ix in index]),
+                spec.time_col: index[0].append(index[1:]),
             }
         )
         for name in names:
             frame[name] = outputs[name][:, :, 0].reshape(-1)
-        if index and index[0].tz is not None:
-            frame[spec.time_col] = frame[spec.time_col].dt.tz_localize("UTC").dt.tz_convert(
-                index[0].tz
-            )
         return frame
     index = panel.future_index(0, horizon)
     if spec.layout == "series":

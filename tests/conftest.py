@@ -1,0 +1,61 @@
+"""Shared fixtures: small synthetic frames in the three input shapes, and real-data access."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsfm.datasets import load_dataset
+
+
+def make_wide(n: int = 240, channels: int = 3, seed: int = 0, start="2024-01-01") -> pd.DataFrame:
+    """Hourly frame with a daily cycle, a trend and noise, one column per channel."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)[:, None]
+    phase = rng.uniform(0, 2 * np.pi, channels)
+    values = (
+        10 + np.sin(2 * np.pi * t / 24 + phase) * 3 + 0.01 * t + rng.normal(0, 0.3, (n, channels))
+    )
+    index = pd.date_range(start, periods=n, freq="h")
+    return pd.DataFrame(values, index=index, columns=[f"ch{i}" for i in range(channels)])
+
+
+def make_long(lengths=(240, 200, 180), seed: int = 0) -> pd.DataFrame:
+    """Long frame of series with different lengths and starts."""
+    parts = []
+    for i, n in enumerate(lengths):
+        wide = make_wide(n, 1, seed + i, start=pd.Timestamp("2024-01-01") + pd.Timedelta(hours=7 * i))
+        parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": wide.index, "y": wide["ch0"].to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def make_series(n: int = 240, seed: int = 0) -> pd.Series:
+    return make_wide(n, 1, seed)["ch0"].rename("load")
+
+
+@pytest.fixture
+def wide() -> pd.DataFrame:
+    return make_wide()
+
+
+@pytest.fixture
+def long() -> pd.DataFrame:
+    return make_long()
+
+
+@pytest.fixture
+def series() -> pd.Series:
+    return make_series()
+
+
+def dataset_or_skip(name: str):
+    """Load a registered dataset; skip with the reason when absent, but fail under CI=true."""
+    try:
+        return load_dataset(name, download=False)
+    except FileNotFoundError as err:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"dataset {name} is required under CI=true: {err}")
+        pytest.skip(f"dataset {name} not available: {err}")

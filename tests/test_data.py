@@ -1,0 +1,163 @@
+"""The data layer: shapes in and out, fill policies, covariate roles, windows and splits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tsfm.data import DataSpec, ltsf_borders, sliding_windows, to_frame, to_panel
+from tsfm.data.panel import left_pad_stack, panel_from_arrays, panel_to_arrays
+
+from .conftest import make_long, make_wide
+
+
+def test_wide_panel_holds_channels(wide):
+    panel = to_panel(wide)
+    assert panel.n_series == 1 and panel.n_channels == 3
+    assert panel.spec == DataSpec(layout="wide", targets=("ch0", "ch1", "ch2"))
+    np.testing.assert_array_equal(panel.values[0], wide.to_numpy())
+    assert panel.index(0).equals(wide.index) and panel.freq.freqstr == "h"
+
+
+def test_long_panel_keeps_order_and_lengths(long):
+    shuffled = long.sample(frac=1, random_state=0).sort_values("ds", kind="stable")
+    panel = to_panel(shuffled)
+    assert panel.ids == list(dict.fromkeys(shuffled["unique_id"]))
+    by_id = dict(zip(panel.ids, panel.lengths))
+    assert by_id == long.groupby("unique_id").size().to_dict()
+
+
+def test_fill_policies_and_observed_mask():
+    index = pd.date_range("2024-01-01", periods=6, freq="D")
+    s = pd.Series([1.0, np.nan, 3.0, np.nan, 5.0, np.nan], index=index, name="y")
+    with pytest.raises(ValueError, match=r"column 'y' has 3 missing values \(first at 2024-01-02"):
+        to_panel(s)
+    interp = to_panel(s, fill_missing="interpolate")
+    np.testing.assert_allclose(interp.values[0][:, 0], [1, 2, 3, 4, 5, 5])
+    np.testing.assert_array_equal(interp.observed[0][:, 0], [1, 0, 1, 0, 1, 0])
+    np.testing.assert_allclose(to_panel(s, fill_missing="ffill").values[0][:, 0], [1, 1, 3, 3, 5, 5])
+    np.testing.assert_allclose(to_panel(s, fill_missing="zero").values[0][:, 0], [1, 0, 3, 0, 5, 0])
+    with pytest.raises(ValueError, match="fill_missing must be one of"):
+        to_panel(s, fill_missing="mean")
+
+
+def test_gaps_are_reindexed_only_with_a_fill_policy(wide):
+    gappy = wide.drop(wide.index[[10, 11, 50]])
+    with pytest.raises(ValueError, match="irregular"):
+        to_panel(gappy)
+    panel = to_panel(gappy, freq="h", fill_missing="interpolate")
+    assert panel.lengths[0] == len(wide)
+    assert (~panel.observed[0][[10, 11, 50]]).all() and panel.observed[0].sum() == 3 * (len(wide) - 3)
+    with pytest.raises(ValueError, match="missing from the h grid"):
+        to_panel(gappy, freq="h")
+
+
+def test_column_roles_are_explicit(wide):
+    panel = to_panel(wide, target="ch2", past_covariates=["ch0"], future_covariates=["ch1"])
+    assert panel.spec.targets == ("ch2",)
+    np.testing.assert_array_equal(panel.past_covariates[0][:, 0], wide["ch0"])
+    with pytest.raises(ValueError, match=r"columns \['ch1'\] have no role"):
+        to_panel(wide, target="ch2", past_covariates=["ch0"])
+    with pytest.raises(ValueError, match=r"covariate columns \['nope'\] are not in the input"):
+        to_panel(wide, past_covariates=["nope"])
+
+
+def test_timezones_kept_and_checked(wide):
+    aware = wide.tz_localize("UTC")
+    panel = to_panel(aware)
+    out = to_frame(panel, {"mean": np.zeros((1, 4, 3))})
+    assert str(out.index.tz) == "UTC"
+    long = make_long()
+    long["ds"] = long["ds"].dt.tz_localize("Europe/Berlin")
+    out = to_frame(to_panel(long), {"mean": np.zeros((3, 2, 1))})
+    assert str(out["ds"].dt.tz) == "Europe/Berlin"
+    other = make_long(lengths=(50,)).assign(unique_id="x")
+    mixed = pd.concat([long, other.assign(ds=other["ds"].dt.tz_localize("UTC"))])
+    with pytest.raises(ValueError, match="time zone"):
+        to_panel(mixed)
+
+
+def test_wide_output_with_quantiles_is_multiindex(wide):
+    panel = to_panel(wide)
+    out = to_frame(panel, {"mean": np.zeros((1, 2, 3)), "q0.9": np.ones((1, 2, 3))})
+    assert out.columns.tolist()[:2] == [("ch0", "mean"), ("ch0", "q0.9")]
+    assert (out[("ch2", "q0.9")] == 1).all()
+
+
+def test_non_fixed_frequencies():
+    monthly = pd.Series(np.arange(30.0), index=pd.date_range("2020-01-31", periods=30, freq="ME"))
+    panel = to_panel(monthly)
+    out = to_frame(panel, {"mean": np.zeros((1, 3, 1))})
+    assert list(out.index.strftime("%Y-%m-%d")) == ["2022-07-31", "2022-08-31", "2022-09-30"]
+
+
+def test_too_few_points_to_infer_frequency():
+    s = pd.Series([1.0, 2.0], index=pd.date_range("2024-01-01", periods=2, freq="D"))
+    with pytest.raises(ValueError, match="too few to infer the frequency"):
+        to_panel(s)
+    assert to_panel(s, freq="D").freq.freqstr == "D"
+
+
+def test_type_errors():
+    with pytest.raises(TypeError, match="expected a pandas Series or DataFrame"):
+        to_panel(np.zeros(10))
+    with pytest.raises(ValueError, match="empty"):
+        to_panel(pd.Series([], dtype=float))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    lengths=st.lists(st.integers(3, 40), min_size=1, max_size=5),
+    freq=st.sampled_from(["h", "D", "15min", "W-SUN", "MS"]),
+)
+def test_panel_round_trips_through_arrays_and_frames(lengths, freq):
+    rng = np.random.default_rng(sum(lengths))
+    parts = []
+    for i, n in enumerate(lengths):
+        ds = pd.date_range("2020-01-05", periods=n, freq=freq) + i * pd.tseries.frequencies.to_offset(freq)
+        parts.append(pd.DataFrame({"unique_id": f"id{i}", "ds": ds, "y": rng.normal(size=n)}))
+    long = pd.concat(parts, ignore_index=True)
+    panel = to_panel(long)
+    meta, arrays = panel_to_arrays(panel)
+    again = panel_from_arrays(meta, arrays)
+    assert again.ids == panel.ids and again.freq == panel.freq and again.spec == panel.spec
+    for a, b in zip(again.values, panel.values):
+        np.testing.assert_array_equal(a, b)
+    horizon = 3
+    out = to_frame(again, {"mean": np.zeros((len(lengths), horizon, 1))})
+    for i, part in enumerate(parts):
+        expected = pd.date_range(part["ds"].iloc[-1], periods=horizon + 1, freq=freq)[1:]
+        got = out.loc[out["unique_id"] == f"id{i}", "ds"]
+        assert list(got) == list(expected)
+
+
+def test_sliding_windows_are_views():
+    array = np.arange(40.0).reshape(20, 2)
+    windows = sliding_windows(array, 5, stride=3)
+    assert windows.shape == (6, 5, 2) and np.shares_memory(windows, array)
+    for k, w in enumerate(windows):
+        np.testing.assert_array_equal(w, array[3 * k : 3 * k + 5])
+
+
+def test_left_pad_stack():
+    stacked, mask = left_pad_stack([np.ones((2, 1)), np.arange(5.0)[:, None]], 3)
+    assert np.isnan(stacked[0, 0, 0]) and mask.tolist() == [[False, True, True], [True] * 3]
+    np.testing.assert_array_equal(stacked[1, :, 0], [2, 3, 4])
+
+
+def test_ltsf_borders_match_the_literature():
+    b = ltsf_borders(17420, 336, "ett_hour")
+    assert (b.train, b.val, b.test) == ((0, 8640), (8640 - 336, 11520), (11520 - 336, 14400))
+    assert b.test_origin == 11520
+    m = ltsf_borders(69680, 96, "ett_minute")
+    assert m.test == (4 * 11520 - 96, 4 * 14400)
+    r = ltsf_borders(966, 104, "ratio")  # ILI: 676 train, 193 test, val between
+    assert r.train == (0, 676) and r.test == (966 - 193 - 104, 966) and r.val == (676 - 104, 773)
+
+
+def test_wide_multiple_windows_stride(wide):
+    big = make_wide(1000, 2)
+    assert sliding_windows(big.to_numpy(), 100).shape == (901, 100, 2)
