@@ -27,8 +27,12 @@ def make_long(lengths=(240, 200, 180), seed: int = 0) -> pd.DataFrame:
     """Long frame of series with different lengths and starts."""
     parts = []
     for i, n in enumerate(lengths):
-        wide = make_wide(n, 1, seed + i, start=pd.Timestamp("2024-01-01") + pd.Timedelta(hours=7 * i))
-        parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": wide.index, "y": wide["ch0"].to_numpy()}))
+        wide = make_wide(
+            n, 1, seed + i, start=pd.Timestamp("2024-01-01") + pd.Timedelta(hours=7 * i)
+        )
+        parts.append(
+            pd.DataFrame({"unique_id": f"s{i}", "ds": wide.index, "y": wide["ch0"].to_numpy()})
+        )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -47,7 +47,9 @@ def test_short_histories_in_a_batch_use_only_their_own_rows():
     out = Drift(prediction_length=2).fit(long).predict()
     short = long[long["unique_id"] == "s1"]["y"].to_numpy()
     slope = (short[-1] - short[0]) / (len(short) - 1)
-    np.testing.assert_allclose(out.loc[out["unique_id"] == "s1", "mean"], short[-1] + slope * np.array([1, 2]))
+    np.testing.assert_allclose(
+        out.loc[out["unique_id"] == "s1", "mean"], short[-1] + slope * np.array([1, 2])
+    )
 
 
 def test_fallback_on_failure_and_explosion_is_reported(monkeypatch):
@@ -75,7 +77,9 @@ def test_fallback_on_failure_and_explosion_is_reported(monkeypatch):
 def test_parallel_fits_equal_serial():
     long = make_long(lengths=(120, 110, 100, 90))
     serial = Theta(season_length=24, prediction_length=6).fit(long).predict(quantiles=[0.1])
-    parallel = Theta(season_length=24, prediction_length=6, n_jobs=2).fit(long).predict(quantiles=[0.1])
+    parallel = (
+        Theta(season_length=24, prediction_length=6, n_jobs=2).fit(long).predict(quantiles=[0.1])
+    )
     pd.testing.assert_frame_equal(serial, parallel)
 
 

@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 import tsfm
 from tsfm.base import BaseForecaster
 
-from .conftest import make_long, make_series, make_wide
+from .conftest import make_long, make_wide
 
 FORECASTERS = sorted(
     (
@@ -194,7 +194,10 @@ BAD_WIDE = {
     "duplicate": (_dup, "duplicate timestamp"),
     "unsorted": (_unsorted, "not sorted"),
     "gap": (_gap, "missing from the h grid|irregular"),
-    "irregular": (lambda df: df.set_axis(df.index + pd.to_timedelta(np.arange(len(df)) ** 2, "s")), "irregular"),
+    "irregular": (
+        lambda df: df.set_axis(df.index + pd.to_timedelta(np.arange(len(df)) ** 2, "s")),
+        "irregular",
+    ),
     "text": (_text, r"column 'ch1' must be numeric"),
     "no_datetime_index": (lambda df: df.reset_index(drop=True), "DatetimeIndex"),
 }

@@ -38,7 +38,9 @@ def test_fill_policies_and_observed_mask():
     interp = to_panel(s, fill_missing="interpolate")
     np.testing.assert_allclose(interp.values[0][:, 0], [1, 2, 3, 4, 5, 5])
     np.testing.assert_array_equal(interp.observed[0][:, 0], [1, 0, 1, 0, 1, 0])
-    np.testing.assert_allclose(to_panel(s, fill_missing="ffill").values[0][:, 0], [1, 1, 3, 3, 5, 5])
+    np.testing.assert_allclose(
+        to_panel(s, fill_missing="ffill").values[0][:, 0], [1, 1, 3, 3, 5, 5]
+    )
     np.testing.assert_allclose(to_panel(s, fill_missing="zero").values[0][:, 0], [1, 0, 3, 0, 5, 0])
     with pytest.raises(ValueError, match="fill_missing must be one of"):
         to_panel(s, fill_missing="mean")
@@ -50,7 +52,9 @@ def test_gaps_are_reindexed_only_with_a_fill_policy(wide):
         to_panel(gappy)
     panel = to_panel(gappy, freq="h", fill_missing="interpolate")
     assert panel.lengths[0] == len(wide)
-    assert (~panel.observed[0][[10, 11, 50]]).all() and panel.observed[0].sum() == 3 * (len(wide) - 3)
+    assert (~panel.observed[0][[10, 11, 50]]).all() and panel.observed[0].sum() == 3 * (
+        len(wide) - 3
+    )
     with pytest.raises(ValueError, match="missing from the h grid"):
         to_panel(gappy, freq="h")
 
@@ -117,7 +121,9 @@ def test_panel_round_trips_through_arrays_and_frames(lengths, freq):
     rng = np.random.default_rng(sum(lengths))
     parts = []
     for i, n in enumerate(lengths):
-        ds = pd.date_range("2020-01-05", periods=n, freq=freq) + i * pd.tseries.frequencies.to_offset(freq)
+        ds = pd.date_range(
+            "2020-01-05", periods=n, freq=freq
+        ) + i * pd.tseries.frequencies.to_offset(freq)
         parts.append(pd.DataFrame({"unique_id": f"id{i}", "ds": ds, "y": rng.normal(size=n)}))
     long = pd.concat(parts, ignore_index=True)
     panel = to_panel(long)

@@ -27,7 +27,9 @@ def test_point_metrics_match_sklearn_and_gluonts():
     assert M.mse(Y, Y_HAT) == pytest.approx(S.mean_squared_error(Y, Y_HAT), abs=1e-9)
     assert M.mae(Y, Y_HAT) == pytest.approx(S.mean_absolute_error(Y, Y_HAT), abs=1e-9)
     assert M.rmse(Y, Y_HAT) == pytest.approx(np.sqrt(S.mean_squared_error(Y, Y_HAT)), abs=1e-9)
-    assert M.mape(Y, Y_HAT) == pytest.approx(100 * S.mean_absolute_percentage_error(Y, Y_HAT), abs=1e-9)
+    assert M.mape(Y, Y_HAT) == pytest.approx(
+        100 * S.mean_absolute_percentage_error(Y, Y_HAT), abs=1e-9
+    )
     assert M.mse(Y, Y_HAT) == pytest.approx(G.mse(Y, Y_HAT), abs=1e-9)
     assert M.mape(Y, Y_HAT) == pytest.approx(100 * G.mape(Y, Y_HAT), abs=1e-9)
     assert M.smape(Y, Y_HAT) == pytest.approx(100 * G.smape(Y, Y_HAT), abs=1e-9)
@@ -82,7 +84,9 @@ def _gluonts_aggregate(long_train, long_full, forecasts, quantiles, season):
         keys = ["mean"] + [str(q) for q in quantiles]
         arrays = np.stack([rows["mean"].to_numpy()] + [rows[f"q{q}"].to_numpy() for q in quantiles])
         start = pd.Period(rows["ds"].iloc[0], freq="h")
-        gl_forecasts.append(QuantileForecast(arrays, start_date=start, forecast_keys=keys, item_id=sid))
+        gl_forecasts.append(
+            QuantileForecast(arrays, start_date=start, forecast_keys=keys, item_id=sid)
+        )
     evaluator = Evaluator(quantiles=quantiles, seasonality=season, num_workers=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -251,7 +251,9 @@ class BaseForecaster(BaseEstimator):
             "fitted": fitted_meta,
         }
         (path / "config.json").write_text(json.dumps(config, indent=2, default=_json_default))
-        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, path / "state.safetensors")
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in arrays.items()}, path / "state.safetensors"
+        )
         return path
 
     @classmethod
@@ -270,7 +272,7 @@ class BaseForecaster(BaseEstimator):
         model.spec_ = model.panel_.spec
         model.freq_ = model.panel_.freq.freqstr
         model.fill_missing_ = config["fill_missing"]
-        fitted = {k[len("fitted."):]: v for k, v in arrays.items() if k.startswith("fitted.")}
+        fitted = {k[len("fitted.") :]: v for k, v in arrays.items() if k.startswith("fitted.")}
         model._load_fitted_state(config["fitted"], fitted)
         return model
 

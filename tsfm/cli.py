@@ -24,7 +24,9 @@ def demo(args: argparse.Namespace) -> int:
         f"Weekly CO2 at Mauna Loa (statsmodels): {len(co2)} weeks, {int(co2.isna().sum())} missing "
         "values filled by linear interpolation (fill_missing='interpolate')."
     )
-    print(f"Rolling-origin test: the last 104 weeks, horizon {horizon}, an origin every 13 weeks.\n")
+    print(
+        f"Rolling-origin test: the last 104 weeks, horizon {horizon}, an origin every 13 weeks.\n"
+    )
     models = {
         "Naive": Naive(horizon),
         "SeasonalNaive": SeasonalNaive(season, horizon),
@@ -37,20 +39,33 @@ def demo(args: argparse.Namespace) -> int:
     for name, model in models.items():
         start = time.perf_counter()
         model.fit(co2.iloc[:-104], fill_missing="interpolate")
-        metrics = model.evaluate(co2, test_size=104, stride=13, quantiles=[0.1, 0.9],
-                                 season_length=season)
+        metrics = model.evaluate(
+            co2, test_size=104, stride=13, quantiles=[0.1, 0.9], season_length=season
+        )
         overall = metrics.iloc[-1]
-        rows.append({"model": name, "MASE": overall["mase"], "sMAPE %": overall["smape"],
-                     "RMSE": overall["rmse"], "80% coverage": overall["interval_80"],
-                     "seconds": time.perf_counter() - start})
+        rows.append(
+            {
+                "model": name,
+                "MASE": overall["mase"],
+                "sMAPE %": overall["smape"],
+                "RMSE": overall["rmse"],
+                "80% coverage": overall["interval_80"],
+                "seconds": time.perf_counter() - start,
+            }
+        )
     board = pd.DataFrame(rows).sort_values("MASE").reset_index(drop=True)
     print(board.to_string(float_format=lambda v: f"{v:.3f}"))
     best = board.loc[0, "model"]
     model = models[best].fit(co2, fill_missing="interpolate")
     forecast = model.predict(quantiles=[0.1, 0.9])
-    history = co2.interpolate().iloc[-5 * season:]
-    fig = plot_forecast(history, forecast, lower="q0.1", upper="q0.9",
-                        title=f"Weekly CO2, {best} forecast, next {horizon} weeks")
+    history = co2.interpolate().iloc[-5 * season :]
+    fig = plot_forecast(
+        history,
+        forecast,
+        lower="q0.1",
+        upper="q0.9",
+        title=f"Weekly CO2, {best} forecast, next {horizon} weeks",
+    )
     out = Path(args.output)
     fig.savefig(out, dpi=100)
     print(f"\nBest by MASE: {best}. Forecast plot written to {out}")

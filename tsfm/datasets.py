@@ -110,7 +110,9 @@ class Dataset:
     def borders(self, context_length: int) -> Borders:
         """Standard LTSF train/val/test rows for a lookback (wide datasets only)."""
         if self.info.split == "m4":
-            raise ValueError(f"{self.name} has an official test set (Dataset.test), not LTSF splits")
+            raise ValueError(
+                f"{self.name} has an official test set (Dataset.test), not LTSF splits"
+            )
         return ltsf_borders(len(self.data), context_length, self.info.split)
 
     def ltsf(self, context_length: int) -> tuple[pd.DataFrame, Borders]:

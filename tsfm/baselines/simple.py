@@ -37,7 +37,7 @@ def normal_quantiles(
 
 
 def _rms(residuals: np.ndarray) -> np.ndarray:
-    """Root mean square over axis 1 ignoring NaN; NaN where no residual exists. ``(N, T, C) -> (N, C)``."""
+    """Root mean square over axis 1, ignoring NaN (NaN if none): ``(N, T, C) -> (N, C)``."""
     count = np.sum(~np.isnan(residuals), axis=1)
     total = np.nansum(residuals**2, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

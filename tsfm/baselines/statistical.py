@@ -185,7 +185,11 @@ class ETS(_PerSeriesModel):
                 result = model.fit(disp=False)
                 if np.isfinite(result.aic) and result.aic < best_aic:
                     t = "N" if trend is None else ("Ad" if damped else "A")
-                    best, best_aic, best_name = result, result.aic, f"ETS(A,{t},{'A' if season else 'N'})"
+                    best, best_aic, best_name = (
+                        result,
+                        result.aic,
+                        f"ETS(A,{t},{'A' if season else 'N'})",
+                    )
         if best is None:
             raise ValueError("no ETS candidate gave a finite AIC")
         pred = best.get_prediction(start=len(y), end=len(y) + horizon - 1)
@@ -229,7 +233,12 @@ class ARIMA(_PerSeriesModel):
         from statsmodels.tsa.stattools import kpss
 
         d, z = 0, y
-        while d < 2 and len(z) > 10 and np.ptp(z) > 0 and kpss(z, regression="c", nlags="auto")[1] < 0.05:
+        while (
+            d < 2
+            and len(z) > 10
+            and np.ptp(z) > 0
+            and kpss(z, regression="c", nlags="auto")[1] < 0.05
+        ):
             d, z = d + 1, np.diff(z)
         trend = {0: "c", 1: "t", 2: "n"}[d]
         best, best_aic, best_order = None, np.inf, None
@@ -242,7 +251,11 @@ class ARIMA(_PerSeriesModel):
             raise ValueError("no ARIMA candidate gave a finite AIC")
         forecast = best.get_forecast(horizon)
         name = f"ARIMA{best_order}"
-        return np.asarray(forecast.predicted_mean), np.sqrt(np.asarray(forecast.var_pred_mean)), name
+        return (
+            np.asarray(forecast.predicted_mean),
+            np.sqrt(np.asarray(forecast.var_pred_mean)),
+            name,
+        )
 
 
 class Theta(_PerSeriesModel):

@@ -183,7 +183,9 @@ def _from_long(df, target, past, future, id_col, time_col):
 def _check_columns_exist(df, names, role):
     missing = [c for c in names if c not in df.columns]
     if missing:
-        raise ValueError(f"{role} columns {missing} are not in the input (columns: {list(df.columns)})")
+        raise ValueError(
+            f"{role} columns {missing} are not in the input (columns: {list(df.columns)})"
+        )
 
 
 # --------------------------------------------------------------------------- validation
@@ -205,7 +207,9 @@ def _build_panel(frames: dict[str, pd.DataFrame], spec: DataSpec, freq, fill_mis
         if offset is None and n == 0:
             offset = series_offset
         elif series_offset != offset:
-            raise ValueError(f"{label}: frequency {series_offset.freqstr} differs from {offset.freqstr}")
+            raise ValueError(
+                f"{label}: frequency {series_offset.freqstr} differs from {offset.freqstr}"
+            )
         frame = _regularise(frame.set_axis(index), offset, label, fill_missing)
         target_block, mask = _fill(frame[list(spec.targets)], label, fill_missing)
         ids.append(sid)

@@ -44,7 +44,9 @@ def plot_forecast(
     ax.plot(forecast.index, forecast["mean"], color="C0", lw=1.5, label="forecast")
     if lower and upper:
         band = f"{lower[1:]}-{upper[1:]} quantiles"
-        ax.fill_between(forecast.index, forecast[lower], forecast[upper], color="C0", alpha=0.25, label=band)
+        ax.fill_between(
+            forecast.index, forecast[lower], forecast[upper], color="C0", alpha=0.25, label=band
+        )
     ax.set_title(title)
     ax.legend(loc="upper left")
     fig.tight_layout()

@@ -135,7 +135,9 @@ def rolling_origin(
     outputs: dict[str, list[np.ndarray]] = {}
     targets = []
     for start in range(0, n, per_chunk):
-        context, mask, target = gather(panel, windows, context_rows, horizon, slice(start, start + per_chunk))
+        context, mask, target = gather(
+            panel, windows, context_rows, horizon, slice(start, start + per_chunk)
+        )
         for name, value in predict_batch(context, mask, horizon, quantiles).items():
             outputs.setdefault(name, []).append(value)
         targets.append(target)
@@ -164,12 +166,18 @@ def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFram
                 row[f"coverage_{q}"] = M.coverage(yt, yq)
             if quantiles:
                 row["wql"] = float(
-                    np.mean([M.weighted_quantile_loss(yt, forecasts[f"q{q}"][sel, :, c], q)
-                             for q in quantiles])
+                    np.mean(
+                        [
+                            M.weighted_quantile_loss(yt, forecasts[f"q{q}"][sel, :, c], q)
+                            for q in quantiles
+                        ]
+                    )
                 )
                 for lo, hi in _symmetric_pairs(quantiles):
                     lower, upper = forecasts[f"q{lo}"][sel, :, c], forecasts[f"q{hi}"][sel, :, c]
-                    row[f"interval_{round(100 * (hi - lo))}"] = M.interval_coverage(yt, lower, upper)
+                    row[f"interval_{round(100 * (hi - lo))}"] = M.interval_coverage(
+                        yt, lower, upper
+                    )
             rows.append(row)
     table = pd.DataFrame(rows)
     overall = table.drop(columns="unique_id").mean().to_dict()

@@ -1,0 +1,56 @@
+"""Which way imports run (DESIGN.md), checked by machine: scan every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1] / "tsfm"
+
+FORBIDDEN = {
+    "nn": ["pandas", "tsfm.data", "tsfm.models", "tsfm.training", "tsfm.baselines",
+           "tsfm.evaluation", "tsfm.base", "tsfm.datasets"],
+    "data": ["torch", "tsfm.nn", "tsfm.models", "tsfm.training", "tsfm.baselines",
+             "tsfm.evaluation", "tsfm.base"],
+    "baselines": ["torch", "tsfm.nn", "tsfm.models", "tsfm.training"],
+    "training": ["tsfm.models", "tsfm.baselines", "tsfm.evaluation.compare"],
+    "evaluation": ["torch", "tsfm.models", "tsfm.baselines", "tsfm.base", "tsfm.nn",
+                   "tsfm.training"],
+    "base.py": ["torch", "tsfm.models", "tsfm.baselines", "tsfm.nn", "tsfm.training"],
+    "datasets.py": ["torch", "tsfm.models", "tsfm.nn", "tsfm.base"],
+}  # fmt: skip
+
+
+def imports_of(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("part", sorted(FORBIDDEN))
+def test_import_arrows(part):
+    target = ROOT / part
+    files = [target] if target.suffix == ".py" else sorted(target.rglob("*.py"))
+    if not files or not all(f.exists() for f in files):
+        pytest.skip(f"tsfm/{part} does not exist yet")
+    for path in files:
+        for name in imports_of(path):
+            for banned in FORBIDDEN[part]:
+                assert not (name == banned or name.startswith(banned + ".")), (
+                    f"{path.relative_to(ROOT.parent)} imports {name}: "
+                    f"{part} must not import {banned}"
+                )
+
+
+def test_training_and_evaluation_never_name_a_model():
+    for part in ("training", "evaluation"):
+        for path in sorted((ROOT / part).rglob("*.py")) if (ROOT / part).exists() else []:
+            text = path.read_text()
+            for model in ("PatchTST", "TimeXer", "XPatch", "TSMixer", "Sundial"):
+                assert model not in text, f"{path.name} names {model}"
