@@ -87,6 +87,10 @@ class _Benchmark(BaseForecaster):
 
     probabilistic = True
 
+    def __init__(self, prediction_length: int = 1, context_length: int | None = None):
+        self.prediction_length = prediction_length
+        self.context_length = context_length
+
     def _fit(self, panel) -> None:
         self.n_series_ = panel.n_series
 
@@ -101,10 +105,6 @@ class Naive(_Benchmark):
     context_length : int, optional
         Rows of history used (for the residual spread); default all.
     """
-
-    def __init__(self, prediction_length: int = 1, context_length: int | None = None):
-        self.prediction_length = prediction_length
-        self.context_length = context_length
 
     def _predict_batch(self, context, mask, horizon, quantiles):
         return normal_quantiles(*naive(context, horizon), quantiles)
@@ -181,10 +181,6 @@ class Drift(_Benchmark):
     context_length : int, optional
         Rows of history used; default all.
     """
-
-    def __init__(self, prediction_length: int = 1, context_length: int | None = None):
-        self.prediction_length = prediction_length
-        self.context_length = context_length
 
     def _min_length(self) -> int:
         return 2

@@ -74,9 +74,25 @@ def _implausible(y: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> str | None:
 
 
 class _PerSeriesModel(BaseForecaster):
-    """Fits a statsmodels model to every series and channel of each context."""
+    """Fits a statsmodels model to every series and channel of each context.
+
+    Subclasses share these hyperparameters (documented on each class) and write
+    ``_fit_forecast``.
+    """
 
     probabilistic = True
+
+    def __init__(
+        self,
+        season_length: int = 1,
+        prediction_length: int = 1,
+        context_length: int | None = None,
+        n_jobs: int | None = None,
+    ):
+        self.season_length = season_length
+        self.prediction_length = prediction_length
+        self.context_length = context_length
+        self.n_jobs = n_jobs
 
     def _fit_forecast(self, y: np.ndarray, horizon: int, m: int):
         raise NotImplementedError
@@ -152,18 +168,6 @@ class ETS(_PerSeriesModel):
         joblib workers over series (``-1``: all cores).
     """
 
-    def __init__(
-        self,
-        season_length: int = 1,
-        prediction_length: int = 1,
-        context_length: int | None = None,
-        n_jobs: int | None = None,
-    ):
-        self.season_length = season_length
-        self.prediction_length = prediction_length
-        self.context_length = context_length
-        self.n_jobs = n_jobs
-
     def _fit_forecast(self, y, horizon, m):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -216,18 +220,6 @@ class ARIMA(_PerSeriesModel):
         joblib workers over series.
     """
 
-    def __init__(
-        self,
-        season_length: int = 1,
-        prediction_length: int = 1,
-        context_length: int | None = None,
-        n_jobs: int | None = None,
-    ):
-        self.season_length = season_length
-        self.prediction_length = prediction_length
-        self.context_length = context_length
-        self.n_jobs = n_jobs
-
     def _fit_forecast(self, y, horizon, m):
         from statsmodels.tsa.arima.model import ARIMA as SmARIMA
         from statsmodels.tsa.stattools import kpss
@@ -275,18 +267,6 @@ class Theta(_PerSeriesModel):
     n_jobs : int, optional
         joblib workers over series.
     """
-
-    def __init__(
-        self,
-        season_length: int = 1,
-        prediction_length: int = 1,
-        context_length: int | None = None,
-        n_jobs: int | None = None,
-    ):
-        self.season_length = season_length
-        self.prediction_length = prediction_length
-        self.context_length = context_length
-        self.n_jobs = n_jobs
 
     def _fit_forecast(self, y, horizon, m):
         from scipy.stats import norm
