@@ -7,12 +7,26 @@ from tsfm.datasets import load_dataset
 
 __version__ = "0.1.0"
 
+# The neural forecasters import torch: loaded on first use, so that the baselines stay light.
+_LAZY = {"PatchTSTForecaster": "tsfm.models.patchtst", "NeuralForecaster": "tsfm.models.neural"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tsfm' has no attribute {name!r}")
+
+
 __all__ = [
     "ARIMA",
     "ETS",
     "BaseForecaster",
     "Drift",
     "Naive",
+    "NeuralForecaster",
+    "PatchTSTForecaster",
     "SeasonalNaive",
     "Theta",
     "WindowAverage",

@@ -52,8 +52,8 @@ class BaseForecaster(BaseEstimator):
 
     # ------------------------------------------------------------------ to implement
 
-    def _fit(self, panel: Panel) -> None:
-        """Learn from the training panel and set fitted attributes."""
+    def _fit(self, panel: Panel, validation: Panel | None = None) -> None:
+        """Learn from the training panel (and a validation panel, if given); set ``*_``."""
         raise NotImplementedError
 
     def _predict_batch(
@@ -110,6 +110,7 @@ class BaseForecaster(BaseEstimator):
         future_covariates: Sequence[str] | None = None,
         freq: str | None = None,
         fill_missing: str = "raise",
+        validation_data: pd.Series | pd.DataFrame | None = None,
     ) -> BaseForecaster:
         """Validate ``data``, learn, and return ``self``.
 
@@ -123,6 +124,9 @@ class BaseForecaster(BaseEstimator):
             Frequency, inferred when omitted.
         fill_missing : {"raise", "interpolate", "ffill", "zero"}
             Missing-value policy, also applied to frames given later to ``predict``/``evaluate``.
+        validation_data : pd.Series or pd.DataFrame, optional
+            Same shape and columns as ``data``: every complete window of it validates (early
+            stopping) for models that train; local statistical models ignore it.
         """
         panel = to_panel(
             data,
@@ -133,7 +137,10 @@ class BaseForecaster(BaseEstimator):
             fill_missing=fill_missing,
         )
         self._check_panel(panel)
-        self._fit(panel)
+        validation = None
+        if validation_data is not None:
+            validation = to_panel(validation_data, spec=panel.spec, fill_missing=fill_missing)
+        self._fit(panel, validation)
         self.spec_ = panel.spec
         self.freq_ = panel.freq.freqstr
         self.fill_missing_ = fill_missing

@@ -1,4 +1,4 @@
-"""The ``tsfm`` command: ``tsfm demo`` (more subcommands join as the models land)."""
+"""The ``tsfm`` command: ``tsfm demo``, ``tsfm benchmark`` (more join as the models land)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,12 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _benchmark(args: argparse.Namespace) -> int:
+    from tsfm.benchmarks.ltsf import main as benchmark_main
+
+    return benchmark_main(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tsfm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default="tsfm_demo.png", help="PNG file for the forecast plot")
     p.add_argument("--quick", action="store_true", help="use the last 10 years only")
     p.set_defaults(func=demo)
+    p = sub.add_parser("benchmark", help="a paper configuration under the LTSF protocol")
+    p.add_argument("--model", required=True, help="configuration, e.g. patchtst42")
+    p.add_argument("--dataset", required=True, help="registered dataset, e.g. etth1")
+    p.add_argument("--horizon", type=int, nargs="+", required=True)
+    p.add_argument("--max-epochs", type=int, default=None, help="epoch budget (default: paper's)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a hyperparameter")
+    p.add_argument("--output", default="benchmarks", help="folder of results.csv and RESULTS.md")
+    p.set_defaults(func=_benchmark)
     args = parser.parse_args(argv)
     return args.func(args)
 

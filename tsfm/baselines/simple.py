@@ -91,7 +91,7 @@ class _Benchmark(BaseForecaster):
         self.prediction_length = prediction_length
         self.context_length = context_length
 
-    def _fit(self, panel) -> None:
+    def _fit(self, panel, validation=None) -> None:
         self.n_series_ = panel.n_series
 
 

@@ -116,7 +116,7 @@ class _PerSeriesModel(BaseForecaster):
         flat = Parallel(n_jobs=self.n_jobs)(jobs)
         return [flat[i * n_channels : (i + 1) * n_channels] for i in range(n)]
 
-    def _fit(self, panel) -> None:
+    def _fit(self, panel, validation=None) -> None:
         context, mask = left_pad_stack(panel.values, self._context_rows(panel))
         results = self._forecast_all(context, mask, self.prediction_length)
         self.selected_ = {}

@@ -1,0 +1,1 @@
+"""Runners behind `tsfm benchmark`."""

@@ -1,0 +1,200 @@
+"""``tsfm benchmark``: a paper configuration on a dataset under the LTSF protocol.
+
+Protocol (DESIGN.md): the dataset's standard borders; every channel z-normalised with training
+statistics; training windows from the train part, validation windows from the validation part
+(early stopping), and every test window at stride 1, none dropped; MSE and MAE on the normalised
+scale averaged over windows, steps and channels. Each run appends one row to
+``benchmarks/results.csv`` and rewrites ``benchmarks/RESULTS.md`` from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import tsfm
+from tsfm.benchmarks.configs import CONFIGS
+from tsfm.datasets import load_dataset
+
+COLUMNS = [
+    "date", "dataset", "horizon", "lookback", "model", "mse", "mae", "paper_mse", "paper_mae",
+    "mse_vs_paper", "epochs", "best_epoch", "train_seconds", "train_windows_per_s",
+    "test_predict_seconds", "peak_rss_mib", "n_params", "machine", "commit", "command",
+]  # fmt: skip
+
+
+def machine() -> str:
+    """CPU model, usable cores and torch version, for the results rows."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    import torch
+
+    return f"{cpu}, {cores} cores, torch {torch.__version__}"
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True, cwd=Path(__file__).parent,
+        )  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, cwd=Path(__file__).parent,
+        ).stdout.strip()  # fmt: skip
+        return out.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run(
+    config_name: str,
+    dataset: str,
+    horizon: int,
+    *,
+    overrides: dict | None = None,
+    command: str | None = None,
+) -> dict:
+    """Fit and score one configuration; return the results row.
+
+    Parameters
+    ----------
+    config_name : str
+        A key of :data:`tsfm.benchmarks.configs.CONFIGS`.
+    dataset : str
+        A registered LTSF dataset.
+    horizon : int
+    overrides : dict, optional
+        Hyperparameters replacing the paper's (e.g. a smaller epoch budget); recorded in the row
+        through the command.
+    """
+    if config_name not in CONFIGS:
+        raise ValueError(f"unknown configuration {config_name!r}; choose from {sorted(CONFIGS)}")
+    config = CONFIGS[config_name]
+    data = load_dataset(dataset)
+    lookback, params = config.settings(data.name)
+    params = {**params, **(overrides or {}), "prediction_length": horizon}
+    params.setdefault("context_length", lookback)
+    frame, borders = data.ltsf(lookback)
+    train = frame.iloc[borders.train[0] : borders.train[1]]
+    val = frame.iloc[borders.val[0] : borders.val[1]]
+    model = getattr(tsfm, config.model)(**params)
+    start = time.perf_counter()
+    model.fit(train, validation_data=val)
+    train_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    metrics = model.evaluate(frame, test_start=borders.test_origin)
+    predict_seconds = time.perf_counter() - start
+    overall = metrics.iloc[-1]
+    history = getattr(model, "history_", [])
+    pass_seconds = sum(h["train_seconds"] for h in history)
+    windows = sum(h["train_windows"] for h in history)
+    best_epoch = ""
+    if history and "val_loss" in history[0]:
+        best_epoch = min(history, key=lambda h: h["val_loss"])["epoch"]
+    paper = config.paper.get((data.name, horizon), (None, None))
+    row = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "dataset": data.name,
+        "horizon": horizon,
+        "lookback": lookback,
+        "model": config_name,
+        "mse": round(float(overall["mse"]), 4),
+        "mae": round(float(overall["mae"]), 4),
+        "paper_mse": paper[0] if paper[0] is not None else "",
+        "paper_mae": paper[1] if paper[1] is not None else "",
+        "mse_vs_paper": f"{100 * (overall['mse'] / paper[0] - 1):+.1f}%" if paper[0] else "",
+        "epochs": len(history),
+        "best_epoch": best_epoch,
+        "train_seconds": round(train_seconds, 1),
+        "train_windows_per_s": round(windows / pass_seconds) if pass_seconds else "",
+        "test_predict_seconds": round(predict_seconds, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "n_params": getattr(model, "n_params_", ""),
+        "machine": machine(),
+        "commit": git_commit(),
+        "command": command or "",
+    }
+    return row
+
+
+def append(row: dict, folder: Path) -> None:
+    """Append ``row`` to ``folder/results.csv`` and rewrite ``folder/RESULTS.md``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "results.csv"
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+    write_markdown(folder)
+
+
+def write_markdown(folder: Path) -> None:
+    """``RESULTS.md``: every row of ``results.csv`` as a table, grouped by dataset."""
+    with open(folder / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    shown = ["dataset", "horizon", "lookback", "model", "mse", "mae", "paper_mse", "paper_mae",
+             "mse_vs_paper", "epochs", "best_epoch", "train_seconds", "train_windows_per_s",
+             "test_predict_seconds", "peak_rss_mib", "commit", "command"]  # fmt: skip
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `tsfm benchmark` (tsfm/benchmarks/ltsf.py) from `results.csv`, which also",
+        "records the date and machine of each row. Protocol: the LTSF standard splits, every",
+        "channel z-normalised with training statistics, early stopping on the validation part,",
+        "every test window at stride 1 (none dropped); MSE/MAE on the normalised scale averaged",
+        "over windows, steps and channels. `mse_vs_paper` compares with the paper's own figure.",
+        "",
+    ]
+    extra = folder / "NOTES.md"
+    if extra.exists():
+        lines += [extra.read_text().strip(), ""]
+    lines += ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    for row in sorted(rows, key=lambda r: (r["dataset"], r["model"], int(r["horizon"]))):
+        cells = [f"`{row[c]}`" if c == "command" else str(row[c]) for c in shown]
+        lines.append("| " + " | ".join(cells) + " |")
+    machines = sorted({r["machine"] for r in rows})
+    lines += ["", "Machines: " + "; ".join(machines), ""]
+    (folder / "RESULTS.md").write_text("\n".join(lines))
+
+
+def main(args) -> int:
+    overrides = {}
+    for item in args.set or []:
+        key, _, value = item.partition("=")
+        overrides[key] = _parse(value)
+    if args.max_epochs is not None:
+        overrides["max_epochs"] = args.max_epochs
+    command = (
+        "tsfm " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("tsfm") else " ".join(sys.argv)
+    )
+    for horizon in args.horizon:
+        row = run(args.model, args.dataset, horizon, overrides=overrides, command=command)
+        append(row, Path(args.output))
+        print(", ".join(f"{k}={row[k]}" for k in COLUMNS[1:17]), flush=True)
+    return 0
+
+
+def _parse(value: str):
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(value.lower(), value)

@@ -1,0 +1,6 @@
+"""Neural forecasters: one file per architecture (its nn.Module and its forecaster)."""
+
+from tsfm.models.neural import NeuralForecaster
+from tsfm.models.patchtst import PatchTSTForecaster
+
+__all__ = ["NeuralForecaster", "PatchTSTForecaster"]

@@ -1,0 +1,197 @@
+"""NeuralForecaster: what every torch forecaster shares (fit via the one loop, batched predict).
+
+A model file defines an architecture dataclass (its hyperparameters, each written once), an
+``nn.Module`` mapping ``(B, L, C)`` to ``(B, H, C)``, and a forecaster class naming both:
+
+.. code-block:: python
+
+    class PatchTSTForecaster(NeuralForecaster):
+        config_class = PatchTSTConfig
+        def _build_module(self, n_channels): return PatchTST(self._config(), n_channels)
+
+The forecaster's ``__init__`` is generated from the architecture dataclass followed by
+:class:`~tsfm.training.config.TrainConfig`: keyword-only, storing every value unchanged, with a
+real signature, so scikit-learn's ``get_params``/``set_params``/``clone`` work.
+
+Scaling: training series are standardised per series and channel with their training mean and
+standard deviation (``scaler_``), in float64, before the float32 network sees them; at
+prediction each context is standardised by its own observed mean and deviation and the
+forecast mapped back. Models with RevIN are invariant to this choice up to RevIN's epsilon.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+from contextlib import contextmanager
+from typing import ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsfm.base import BaseForecaster
+from tsfm.training.config import TrainConfig
+from tsfm.training.loop import train
+from tsfm.training.windows import WindowSet
+
+PREDICT_BATCH = 1024
+
+
+def _generated_init(fields: list[dataclasses.Field]):
+    names = [f.name for f in fields]
+    defaults = {
+        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        for f in fields
+    }
+
+    def __init__(self, **params):
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unknown hyperparameters {unknown}")
+        for name in names:
+            setattr(self, name, params.get(name, defaults[name]))
+
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters += [
+        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=defaults[f.name])
+        for f in fields
+    ]
+    __init__.__signature__ = inspect.Signature(parameters)
+    return __init__
+
+
+@contextmanager
+def torch_threads(n: int | None):
+    """Run with ``n`` torch threads (default: the cores this process may use)."""
+    before = torch.get_num_threads()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(n or cores or 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class NeuralForecaster(BaseForecaster):
+    """Base of the torch forecasters. Subclasses set ``config_class`` and ``_build_module``."""
+
+    config_class: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "config_class" in cls.__dict__:
+            fields = dataclasses.fields(cls.config_class) + dataclasses.fields(TrainConfig)
+            cls.__init__ = _generated_init(list(fields))
+
+    # ------------------------------------------------------------------ to implement
+
+    def _build_module(self, n_channels: int) -> nn.Module:
+        """The network for ``n_channels`` target channels: ``(B, L, C) -> (B, H, C)``."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ configs
+
+    def _config(self):
+        names = [f.name for f in dataclasses.fields(self.config_class)]
+        return self.config_class(**{name: getattr(self, name) for name in names})
+
+    def _train_config(self) -> TrainConfig:
+        names = [f.name for f in dataclasses.fields(TrainConfig)]
+        return TrainConfig(**{name: getattr(self, name) for name in names})
+
+    def _min_length(self) -> int:
+        return getattr(self, "patch_len", 1)
+
+    # ------------------------------------------------------------------ fit
+
+    def _training_windows(self, panel, validation):
+        """Scaled training and validation :class:`WindowSet`s (see the module docstring)."""
+        L, H = self.context_length, self.prediction_length
+        mean = [v.mean(axis=0) for v in panel.values]
+        std = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in panel.values]
+        self.scaler_ = {"mean": np.stack(mean), "std": np.stack(std)}
+        scaled = [(v - m) / s for v, m, s in zip(panel.values, mean, std)]
+        if validation is not None:
+            panel.check_min_length(L + H, f"training {type(self).__name__}")
+            known = dict(zip(panel.ids, zip(mean, std)))
+            val_arrays = []
+            for sid, v in zip(validation.ids, validation.values):
+                m, s = known.get(sid, (v.mean(axis=0), v.std(axis=0) + 1e-12))
+                val_arrays.append((v - m) / s)
+            return WindowSet(scaled, L, H), WindowSet(val_arrays, L, H)
+        share = self.validation_size
+        if not share:
+            panel.check_min_length(L + H, f"training {type(self).__name__}")
+            return WindowSet(scaled, L, H), None
+        n_val = [max(1, int(round(share * len(v)))) for v in scaled]
+        panel.check_min_length(
+            L + H + max(n_val), f"training {type(self).__name__} with validation_size={share}"
+        )
+        train_part = [v[: len(v) - n] for v, n in zip(scaled, n_val)]
+        firsts = [len(v) - n for v, n in zip(scaled, n_val)]
+        return WindowSet(train_part, L, H), WindowSet(scaled, L, H, first_origin=firsts)
+
+    def _fit(self, panel, validation=None) -> None:
+        cfg = self._train_config()
+        with torch_threads(cfg.n_threads):
+            train_windows, val_windows = self._training_windows(panel, validation)
+            torch.manual_seed(cfg.random_state)
+            module = self._build_module(panel.n_channels)
+            self.history_ = train(module, train_windows, val_windows, cfg, **self._loop_options())
+        self.module_ = module
+        self.n_channels_ = panel.n_channels
+        self.n_params_ = sum(p.numel() for p in module.parameters())
+
+    def _loop_options(self) -> dict:
+        """Model-specific overrides passed to :func:`tsfm.training.loop.train`."""
+        return {}
+
+    # ------------------------------------------------------------------ predict
+
+    def _predict_batch(self, context, mask, horizon, quantiles):
+        if horizon > self.prediction_length:
+            raise ValueError(
+                f"horizon {horizon} exceeds prediction_length={self.prediction_length} the model "
+                "was trained for; refit with a longer prediction_length"
+            )
+        context = _fill_padding(context, mask)
+        mean = context.mean(axis=1, keepdims=True)
+        std = context.std(axis=1, keepdims=True)
+        std = np.where(std > 0, std, 1.0)
+        scaled = torch.from_numpy(((context - mean) / std).astype(np.float32))
+        outputs = []
+        with torch_threads(self.n_threads), torch.inference_mode():
+            self.module_.eval()
+            for start in range(0, len(scaled), PREDICT_BATCH):
+                outputs.append(self.module_(scaled[start : start + PREDICT_BATCH]))
+        forecast = torch.cat(outputs).numpy().astype(np.float64)[:, :horizon]
+        return {"mean": forecast * std + mean}
+
+    # ------------------------------------------------------------------ persistence
+
+    def _fitted_state(self):
+        arrays = {f"module.{k}": v.detach().numpy() for k, v in self.module_.state_dict().items()}
+        arrays.update({f"scaler.{k}": v for k, v in self.scaler_.items()})
+        meta = {"history_": self.history_, "n_channels_": self.n_channels_}
+        return meta, arrays
+
+    def _load_fitted_state(self, meta, arrays):
+        self.history_ = meta["history_"]
+        self.n_channels_ = meta["n_channels_"]
+        self.module_ = self._build_module(self.n_channels_)
+        state = {k[7:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("module.")}
+        self.module_.load_state_dict(state)
+        self.module_.eval()
+        self.scaler_ = {k[7:]: v for k, v in arrays.items() if k.startswith("scaler.")}
+        self.n_params_ = sum(p.numel() for p in self.module_.parameters())
+
+
+def _fill_padding(context: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Replace left padding (a series shorter than the context) by its first real value."""
+    if mask.all():
+        return context
+    first = np.argmax(mask, axis=1)  # (N,)
+    values = context[np.arange(len(context)), first]  # (N, C)
+    return np.where(mask[:, :, None], context, values[:, None, :])

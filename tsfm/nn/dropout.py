@@ -1,0 +1,60 @@
+"""Dropout with cheap random masks.
+
+``torch.nn.Dropout`` draws one Bernoulli variate per element, which on CPU costs a third of a
+PatchTST training step. Here one 64-bit random integer yields eight random bytes, and an element
+is kept when its byte is at least ``round(p * 256)``: the drop probability is that threshold over
+256 (0.30 becomes 77/256 = 0.3008), and kept values are scaled by the exact inverse keep rate.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def random_bytes(shape: torch.Size, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Uniform random uint8 of ``shape``, eight per 64-bit draw."""
+    n = 1
+    for s in shape:
+        n *= s
+    words = torch.empty((n + 7) // 8, dtype=torch.int64).random_(generator=generator)
+    return words.view(torch.uint8)[:n].view(shape)
+
+
+class _MaskMultiply(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return grad * mask, None
+
+
+class FastDropout(nn.Module):
+    """Drop-in for ``nn.Dropout`` (training only; identity in eval mode).
+
+    Parameters
+    ----------
+    p : float
+        Drop probability, rounded to a multiple of 1/256.
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.threshold = int(round(p * 256))
+        self.p = self.threshold / 256
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.threshold == 0:
+            return x
+        keep = random_bytes(x.shape) >= self.threshold
+        mask = keep.to(x.dtype).mul_(1.0 / (1.0 - self.p))
+        return _MaskMultiply.apply(x, mask)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p:.4f}"

@@ -1,0 +1,131 @@
+"""Patch embedding and the Transformer encoder of the patch backbone (PatchTST, ICLR 2023).
+
+Post-norm layers: attention, residual, norm, feed-forward, residual, norm. The norm is BatchNorm
+over ``d_model`` (the paper's choice for time series) or LayerNorm. Optional residual attention
+(RealFormer, He et al. 2020), as the official PatchTST code uses: each layer adds the previous
+layer's pre-softmax scores to its own. Without it attention runs through
+``scaled_dot_product_attention``; with it the scores are formed explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tsfm.nn.dropout import FastDropout
+
+
+class PatchEmbedding(nn.Module):
+    """Linear patch projection plus a learned positional encoding, then dropout.
+
+    ``(B, N, patch_len)`` to ``(B, N, d_model)``. Positions are initialised U(-0.02, 0.02).
+    """
+
+    def __init__(self, patch_len: int, n_patches: int, d_model: int, dropout: float):
+        super().__init__()
+        self.proj = nn.Linear(patch_len, d_model)
+        self.position = nn.Parameter(torch.empty(n_patches, d_model).uniform_(-0.02, 0.02))
+        self.dropout = FastDropout(dropout)
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.proj(patches) + self.position)
+
+
+class Norm(nn.Module):
+    """BatchNorm over the feature axis of ``(B, N, d)`` tokens, or LayerNorm."""
+
+    def __init__(self, d_model: int, kind: str):
+        super().__init__()
+        if kind not in ("batch", "layer"):
+            raise ValueError(f"norm must be 'batch' or 'layer', got {kind!r}")
+        self.batch = kind == "batch"
+        self.norm = nn.BatchNorm1d(d_model) if self.batch else nn.LayerNorm(d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.batch:  # BatchNorm1d over (B*N, d) is the same as over (B, d, N), without copies
+            return self.norm(x.reshape(-1, x.shape[-1])).reshape(x.shape)
+        return self.norm(x)
+
+
+class MultiHeadAttention(nn.Module):
+    """Self-attention over ``(B, N, d_model)`` with optional residual scores.
+
+    ``forward(x, prev_scores)`` returns the output and this layer's pre-softmax scores
+    ``(B, heads, N, N)`` (``None`` unless ``residual``).
+    """
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float, residual: bool):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
+        self.n_heads, self.residual = n_heads, residual
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.dropout = FastDropout(dropout)
+
+    def forward(self, x: torch.Tensor, prev: torch.Tensor | None = None):
+        B, N, d = x.shape
+        q, k, v = self.qkv(x).view(B, N, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        scores = None
+        if self.residual:
+            scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))
+            if prev is not None:
+                scores = scores + prev
+            context = scores.softmax(dim=-1) @ v
+        else:
+            context = F.scaled_dot_product_attention(q, k, v)
+        context = context.transpose(1, 2).reshape(B, N, d)
+        return self.dropout(self.out(context)), scores
+
+
+class EncoderLayer(nn.Module):
+    """Post-norm Transformer layer: attention and a GELU feed-forward, each with residual."""
+
+    def __init__(self, d_model, n_heads, d_ff, dropout, norm, residual_attention):
+        super().__init__()
+        self.attention = MultiHeadAttention(d_model, n_heads, dropout, residual_attention)
+        self.dropout_attention = FastDropout(dropout)  # a second one, as the official code has
+        self.norm_attention = Norm(d_model, norm)
+        self.feed_forward = nn.Sequential(
+            nn.Linear(d_model, d_ff),
+            nn.GELU(),
+            FastDropout(dropout),
+            nn.Linear(d_ff, d_model),
+            FastDropout(dropout),
+        )
+        self.norm_feed_forward = Norm(d_model, norm)
+
+    def forward(self, x, prev=None):
+        attended, scores = self.attention(x, prev)
+        x = self.norm_attention(x + self.dropout_attention(attended))
+        x = self.norm_feed_forward(x + self.feed_forward(x))
+        return x, scores
+
+
+class TransformerEncoder(nn.Module):
+    """A stack of :class:`EncoderLayer`: ``(B, N, d_model)`` to ``(B, N, d_model)``."""
+
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        n_layers: int,
+        dropout: float,
+        norm: str = "batch",
+        residual_attention: bool = True,
+    ):
+        super().__init__()
+        self.layers = nn.ModuleList(
+            EncoderLayer(d_model, n_heads, d_ff, dropout, norm, residual_attention)
+            for _ in range(n_layers)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scores = None
+        for layer in self.layers:
+            x, scores = layer(x, scores)
+        return x

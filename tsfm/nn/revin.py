@@ -1,0 +1,46 @@
+"""Reversible instance normalisation (RevIN, Kim et al., ICLR 2022)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class RevIN(nn.Module):
+    """Normalise each series and channel by its own context statistics, and undo it exactly.
+
+    Parameters
+    ----------
+    n_channels : int
+        Channels ``C`` (for the optional affine parameters).
+    affine : bool
+        Learn a per-channel scale and shift applied after normalising.
+    eps : float
+        Added to the variance.
+    """
+
+    def __init__(self, n_channels: int, affine: bool = False, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = nn.Parameter(torch.ones(n_channels))
+            self.bias = nn.Parameter(torch.zeros(n_channels))
+
+    def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``x (B, L, C)`` to normalised ``(B, L, C)`` and the statistics ``(B, 1, C)`` each."""
+        mean = x.mean(dim=1, keepdim=True).detach()
+        std = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + self.eps).detach()
+        z = (x - mean) / std
+        if self.affine:
+            z = z * self.weight + self.bias
+        return z, (mean, std)
+
+    def denormalize(
+        self, z: torch.Tensor, stats: tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
+        """Inverse of :meth:`normalize` for any length: ``z (B, H, C)``."""
+        mean, std = stats
+        if self.affine:
+            z = (z - self.bias) / (self.weight + self.eps * self.eps)
+        return z * std + mean

@@ -1,0 +1,117 @@
+"""Training hyperparameters shared by every neural forecaster, and the named schedules/losses.
+
+A schedule is a function ``(epoch, step_in_epoch, steps_per_epoch, config) -> learning rate``,
+a loss ``(prediction, target) -> scalar``; both are looked up by name, so a forecaster chooses
+them with ``lr_schedule="onecycle"`` or ``loss="mae"`` and models may register their own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass
+class TrainConfig:
+    """How a neural forecaster trains.
+
+    Parameters
+    ----------
+    max_epochs : int
+        Passes over the training windows.
+    batch_size : int
+        Windows per optimiser step (the global batch under torch.distributed).
+    learning_rate : float
+        Peak learning rate.
+    lr_schedule : str
+        A name in :data:`SCHEDULES`: ``"constant"``; ``"onecycle"`` (per step, cosine, warm-up
+        over the first ``pct_start`` of all steps, as PatchTST's ``TST`` option);
+        ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, PatchTST's
+        ``type3`` default).
+    pct_start : float
+        Warm-up share of the one-cycle schedule.
+    optimizer : {"adam", "adamw"}
+    weight_decay : float
+    loss : str
+        A name in :data:`LOSSES` (``"mse"``, ``"mae"``).
+    gradient_clip : float or None
+        Clip the global gradient norm to this value.
+    early_stopping_patience : int or None
+        Stop after this many epochs without a better validation loss; the best weights are
+        restored. None trains all epochs (the best weights are still restored).
+    validation_size : float
+        When no validation frame is given to ``fit``: the share of each series' last time steps
+        whose windows validate (0 disables validation).
+    random_state : int
+        Seeds weight initialisation, shuffling and dropout: same seed, same model.
+    verbose : int
+        0 silent; 1 a progress bar over epochs.
+    n_threads : int or None
+        torch threads while fitting and predicting; default the cores this process may use.
+    checkpoint_dir : str or None
+        Write a checkpoint after every epoch; a later ``fit`` with the same settings resumes
+        from it (an interrupted fit continues where it stopped).
+    """
+
+    max_epochs: int = 100
+    batch_size: int = 128
+    learning_rate: float = 1e-4
+    lr_schedule: str = "constant"
+    pct_start: float = 0.3
+    optimizer: str = "adam"
+    weight_decay: float = 0.0
+    loss: str = "mse"
+    gradient_clip: float | None = None
+    early_stopping_patience: int | None = 10
+    validation_size: float = 0.1
+    random_state: int = 0
+    verbose: int = 1
+    n_threads: int | None = None
+    checkpoint_dir: str | None = None
+
+
+def _constant(epoch, step, steps_per_epoch, cfg):
+    return cfg.learning_rate
+
+
+def _decay(epoch, step, steps_per_epoch, cfg):
+    return cfg.learning_rate * 0.9 ** max(0, epoch - 3)
+
+
+def _onecycle(epoch, step, steps_per_epoch, cfg):
+    """torch's OneCycleLR (cos annealing, div_factor 25, final_div_factor 1e4) as a function."""
+    total = cfg.max_epochs * steps_per_epoch
+    now = epoch * steps_per_epoch + step
+    warm = max(1.0, cfg.pct_start * total - 1)
+    start, peak = cfg.learning_rate / 25, cfg.learning_rate
+    end = start / 1e4
+
+    def anneal(a, b, p):
+        return b + (a - b) / 2 * (1 + math.cos(math.pi * min(1.0, p)))
+
+    if now <= warm:
+        return anneal(start, peak, now / warm)
+    return anneal(peak, end, (now - warm) / max(1.0, total - 1 - warm))
+
+
+SCHEDULES: dict[str, Callable[[int, int, int, TrainConfig], float]] = {
+    "constant": _constant,
+    "decay": _decay,
+    "onecycle": _onecycle,
+}
+
+LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "mse": F.mse_loss,
+    "mae": F.l1_loss,
+}
+
+
+def lookup(table: dict, name: str, what: str):
+    """``table[name]`` with an error listing the choices."""
+    if name not in table:
+        raise ValueError(f"unknown {what} {name!r}; choose from {sorted(table)}")
+    return table[name]
