@@ -135,7 +135,8 @@ def train(
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"the training loss became {float(loss)} at epoch {epoch + 1}, "
-                    f"step {step + 1}; lower learning_rate, set gradient_clip, or check the input for extreme values"
+                    f"step {step + 1}; lower learning_rate, set gradient_clip, or check the "
+                    "input for extreme values"
                 )
             optimizer.zero_grad(set_to_none=True)
             # Weight by the local share so that DDP's gradient average is the global-batch mean.
