@@ -16,6 +16,9 @@ from tsfm.base import BaseForecaster
 
 from .conftest import make_long, make_wide
 
+for _name in tsfm.__all__:  # import the lazily loaded (torch) forecasters so they register
+    getattr(tsfm, _name)
+
 FORECASTERS = sorted(
     (
         cls

@@ -21,6 +21,7 @@ forecast mapped back. Models with RevIN are invariant to this choice up to RevIN
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import inspect
 import os
@@ -74,7 +75,7 @@ def torch_threads(n: int | None):
         torch.set_num_threads(before)
 
 
-class NeuralForecaster(BaseForecaster):
+class NeuralForecaster(BaseForecaster, abc.ABC):
     """Base of the torch forecasters. Subclasses set ``config_class`` and ``_build_module``."""
 
     config_class: ClassVar[type]
@@ -87,9 +88,9 @@ class NeuralForecaster(BaseForecaster):
 
     # ------------------------------------------------------------------ to implement
 
+    @abc.abstractmethod
     def _build_module(self, n_channels: int) -> nn.Module:
         """The network for ``n_channels`` target channels: ``(B, L, C) -> (B, H, C)``."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ configs
 

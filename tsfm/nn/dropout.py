@@ -17,7 +17,9 @@ def random_bytes(shape: torch.Size, generator: torch.Generator | None = None) ->
     n = 1
     for s in shape:
         n *= s
-    words = torch.empty((n + 7) // 8, dtype=torch.int64).random_(generator=generator)
+    # The full signed range: random_() alone stops at 2**63 - 1 and leaves every 8th byte < 128.
+    words = torch.empty((n + 7) // 8, dtype=torch.int64)
+    words.random_(-(2**63), 2**63 - 1, generator=generator)
     return words.view(torch.uint8)[:n].view(shape)
 
 

@@ -42,5 +42,5 @@ class RevIN(nn.Module):
         """Inverse of :meth:`normalize` for any length: ``z (B, H, C)``."""
         mean, std = stats
         if self.affine:
-            z = (z - self.bias) / (self.weight + self.eps * self.eps)
+            z = (z - self.bias) / self.weight
         return z * std + mean

@@ -1,0 +1,95 @@
+"""The patch backbone's pieces: RevIN, patching, dropout, attention, channel independence."""
+
+from __future__ import annotations
+
+import torch
+
+from tsfm.models.patchtst import PatchTST, PatchTSTConfig
+from tsfm.nn import RevIN, fold_channels, n_patches, patchify, unfold_channels
+from tsfm.nn.dropout import FastDropout
+from tsfm.nn.encoder import MultiHeadAttention
+
+
+def test_revin_round_trips_exactly():
+    torch.manual_seed(0)
+    x = torch.randn(5, 64, 3, dtype=torch.float64) * 100 + 7
+    for affine in (False, True):
+        revin = RevIN(3, affine=affine).double()
+        if affine:
+            with torch.no_grad():
+                revin.weight.uniform_(0.5, 2.0)
+                revin.bias.uniform_(-1, 1)
+        z, stats = revin.normalize(x)
+        torch.testing.assert_close(revin.denormalize(z, stats), x, rtol=0, atol=1e-10)
+        if not affine:
+            torch.testing.assert_close(z.mean(dim=1), torch.zeros(5, 3, dtype=torch.float64))
+
+
+def test_patching_equals_a_slicing_loop():
+    x = torch.randn(4, 50)
+    patch_len, stride = 16, 8
+    padded = torch.cat([x, x[:, -1:].repeat(1, stride)], dim=1)
+    expected = torch.stack(
+        [padded[:, s : s + patch_len] for s in range(0, padded.shape[1] - patch_len + 1, stride)],
+        dim=1,
+    )
+    got = patchify(x, patch_len, stride)
+    assert got.shape == (4, n_patches(50, patch_len, stride), patch_len)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    torch.testing.assert_close(
+        patchify(x, 10, 10, pad_end=False), x[:, :50].reshape(4, 5, 10), rtol=0, atol=0
+    )
+
+
+def test_fold_and_unfold_channels():
+    x = torch.randn(2, 10, 3)
+    folded = fold_channels(x)
+    torch.testing.assert_close(folded[4], x[1, :, 1])
+    torch.testing.assert_close(unfold_channels(folded, 3), x)
+
+
+def test_patchtst_has_the_official_parameter_count():
+    """PatchTST/42 on ETTh1: 81,728 trainable parameters, as the official model."""
+    model = PatchTST(PatchTSTConfig(), n_channels=7)
+    assert sum(p.numel() for p in model.parameters()) == 81_728
+
+
+def test_forecasts_are_channel_and_series_independent():
+    torch.manual_seed(0)
+    cfg = PatchTSTConfig(context_length=48, prediction_length=12, patch_len=8, stride=4,
+                         d_model=8, n_heads=2, d_ff=16, n_layers=2)  # fmt: skip
+    model = PatchTST(cfg, n_channels=3).eval()
+    x = torch.randn(4, 48, 3)
+    with torch.inference_mode():
+        base = model(x)
+        other = x.clone()
+        other[:, :, 1:] = torch.randn(4, 48, 2) * 50  # change every other channel
+        other[1:] = torch.randn(3, 48, 3)  # and every other series in the batch
+        changed = model(other)
+        alone = model(x[:1])
+    torch.testing.assert_close(changed[0, :, 0], base[0, :, 0])
+    torch.testing.assert_close(alone[0], base[0])
+
+
+def test_fast_dropout_rate_scaling_and_gradient():
+    torch.manual_seed(0)
+    drop = FastDropout(0.3)
+    x = torch.ones(200_000, requires_grad=True)
+    y = drop(x)
+    kept = (y > 0).float().mean().item()
+    assert abs(kept - (1 - drop.p)) < 0.005 and abs(drop.p - 77 / 256) < 1e-12
+    assert abs(y.mean().item() - 1.0) < 0.01
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, y.detach())
+    assert torch.equal(drop.eval()(x), x)
+
+
+def test_residual_attention_without_prev_equals_sdpa():
+    torch.manual_seed(0)
+    explicit = MultiHeadAttention(16, 4, dropout=0.0, residual=True).eval()
+    fused = MultiHeadAttention(16, 4, dropout=0.0, residual=False).eval()
+    fused.load_state_dict(explicit.state_dict())
+    x = torch.randn(3, 10, 16)
+    out, scores = explicit(x)
+    torch.testing.assert_close(out, fused(x)[0], rtol=1e-5, atol=1e-6)
+    assert scores.shape == (3, 4, 10, 10)

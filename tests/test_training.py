@@ -1,0 +1,165 @@
+"""The one training loop: overfitting, schedules, early stopping, resume, NaN, DDP."""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+
+import numpy as np
+import pytest
+import torch
+
+from tsfm import PatchTSTForecaster
+from tsfm.models.patchtst import PatchTST, PatchTSTConfig
+from tsfm.training import SCHEDULES, TrainConfig, WindowSet, train
+
+from .conftest import make_wide
+
+TINY = PatchTSTConfig(context_length=48, prediction_length=12, patch_len=8, stride=4, d_model=8,
+                      n_heads=2, d_ff=16, n_layers=1, dropout=0.0)  # fmt: skip
+
+
+def _windows(n=200, channels=2, seed=0):
+    return WindowSet([make_wide(n, channels, seed).to_numpy()], 48, 12)
+
+
+def _module(channels=2, cfg=TINY, seed=0):
+    torch.manual_seed(seed)
+    return PatchTST(cfg, channels)
+
+
+def test_window_set_gathers_views_without_crossing_series():
+    a, b = np.arange(30.0)[:, None], 100 + np.arange(25.0)[:, None]
+    windows = WindowSet([a, b], 5, 3)
+    assert len(windows) == (30 - 8 + 1) + (25 - 8 + 1)
+    x, y = windows.batch(torch.arange(len(windows)))
+    assert x.shape == (41, 5, 1) and y.shape == (41, 3, 1)
+    for row in range(41):  # each window is consecutive values of one series
+        values = torch.cat([x[row, :, 0], y[row, :, 0]])
+        assert torch.all(values[1:] - values[:-1] == 1)
+    assert WindowSet([a], 5, 3, first_origin=[20]).batch(torch.tensor([0]))[1][0, 0, 0] == 20
+
+
+def test_tiny_model_overfits_one_batch():
+    windows = WindowSet([make_wide(80, 1).to_numpy()], 48, 12)
+    module = _module(1)
+    cfg = TrainConfig(max_epochs=300, batch_size=64, learning_rate=3e-3, verbose=0,
+                      early_stopping_patience=None)  # fmt: skip
+    history = train(module, windows, None, cfg)
+    assert history[-1]["train_loss"] < 0.02 * history[0]["train_loss"]
+
+
+def test_early_stopping_restores_the_best_weights():
+    train_set, val_set = _windows(seed=0), _windows(seed=1)
+    module = _module()
+    cfg = TrainConfig(max_epochs=40, batch_size=32, learning_rate=0.05, verbose=0,
+                      early_stopping_patience=2)  # fmt: skip
+    history = train(module, train_set, val_set, cfg)
+    assert len(history) < 40
+    best = min(h["val_loss"] for h in history)
+    x, y = val_set.batch(torch.arange(len(val_set)))
+    with torch.inference_mode():
+        assert float(torch.nn.functional.mse_loss(module(x), y)) == pytest.approx(best, rel=1e-5)
+
+
+def test_resume_after_interruption_reaches_the_same_weights(tmp_path):
+    cfg = dict(max_epochs=4, batch_size=32, learning_rate=1e-2, verbose=0, random_state=7)
+    dropout = PatchTSTConfig(**{**TINY.__dict__, "dropout": 0.2})
+    straight = _module(cfg=dropout)
+    train(straight, _windows(), _windows(seed=1), TrainConfig(**cfg))
+
+    def interrupt(epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    resumed_cfg = TrainConfig(**cfg, checkpoint_dir=str(tmp_path))
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            _module(cfg=dropout), _windows(), _windows(seed=1), resumed_cfg, on_epoch_end=interrupt
+        )
+    resumed = _module(cfg=dropout, seed=123)  # fresh weights: everything comes from the checkpoint
+    history = train(resumed, _windows(), _windows(seed=1), resumed_cfg)
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
+def test_non_finite_loss_stops_with_a_clear_error():
+    module = _module()
+    cfg = TrainConfig(max_epochs=2, batch_size=32, verbose=0)
+    with pytest.raises(FloatingPointError, match="loss became nan at epoch 1, step 1"):
+        train(module, _windows(), None, cfg, step_fn=lambda m, x, y: (m(x) * float("nan")).mean())
+
+
+def test_onecycle_matches_torch_and_decay_matches_the_formula():
+    cfg = TrainConfig(max_epochs=5, learning_rate=1e-3, pct_start=0.3)
+    steps = 7
+    param = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([param], lr=cfg.learning_rate)
+    reference = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.learning_rate, total_steps=cfg.max_epochs * steps, pct_start=0.3
+    )
+    for k in range(cfg.max_epochs * steps):
+        ours = SCHEDULES["onecycle"](k // steps, k % steps, steps, cfg)
+        assert ours == pytest.approx(reference.get_last_lr()[0], rel=1e-6, abs=1e-12)
+        optimizer.step()
+        reference.step()
+    decay = [SCHEDULES["decay"](e, 0, steps, cfg) for e in range(6)]
+    assert decay == pytest.approx([1e-3] * 4 + [9e-4, 8.1e-4])
+
+
+def test_verbose_zero_is_silent(capsys):
+    train(_module(), _windows(), None, TrainConfig(max_epochs=1, verbose=0))
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_pretraining_then_fine_tuning_starts_from_the_backbone():
+    wide = make_wide(300, 2)
+    params = PatchTSTForecaster._test_params() | {"max_epochs": 3}
+    model = PatchTSTForecaster(**params).pretrain(wide)
+    losses = [h["train_loss"] for h in model.pretrain_history_]
+    assert losses[-1] < losses[0]
+    module = model._build_module(2)
+    for name, value in module.backbone.state_dict().items():
+        torch.testing.assert_close(value, model.pretrained_backbone_[name], msg=name)
+    tuned = model.fit(wide).predict()
+    scratch = PatchTSTForecaster(**params).fit(wide).predict()
+    assert not np.allclose(tuned.to_numpy(), scratch.to_numpy())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ddp_worker(rank, world, port, out_dir):
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    module = _module(cfg=PatchTSTConfig(**{**TINY.__dict__, "norm": "layer"}))
+    cfg = TrainConfig(max_epochs=2, batch_size=32, learning_rate=1e-2, verbose=0)
+    train(module, _windows(150), _windows(120, seed=1), cfg)
+    if rank == 0:
+        torch.save(module.state_dict(), os.path.join(out_dir, "ddp.pt"))
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_ddp_with_two_gloo_processes_matches_one_process(tmp_path):
+    """Data parallel over two CPU processes equals one process on the same global batches
+    (LayerNorm: BatchNorm statistics are per process under DDP, as usual)."""
+    torch.multiprocessing.spawn(
+        _ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True
+    )
+    distributed = torch.load(tmp_path / "ddp.pt", weights_only=True)
+    single = _module(cfg=PatchTSTConfig(**{**TINY.__dict__, "norm": "layer"}))
+    cfg = TrainConfig(max_epochs=2, batch_size=32, learning_rate=1e-2, verbose=0)
+    train(single, _windows(150), _windows(120, seed=1), cfg)
+    for name, value in single.state_dict().items():
+        torch.testing.assert_close(distributed[name], value, rtol=1e-4, atol=1e-5, msg=name)
+    assert not math.isnan(float(next(iter(distributed.values())).sum()))
