@@ -135,6 +135,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# SGD: Adam would amplify float-summation noise in parameters whose true gradient is zero
+# (e.g. the key bias, to which softmax is invariant) and hide what this test checks.
+DDP_CONFIG = TrainConfig(
+    max_epochs=2, batch_size=32, learning_rate=0.05, optimizer="sgd", verbose=0
+)
+
+
+class CountingWindows(WindowSet):
+    def batch(self, index):
+        self.rows = getattr(self, "rows", 0) + len(index)
+        return super().batch(index)
+
+
 def _ddp_worker(rank, world, port, out_dir):
     import torch.distributed as dist
 
@@ -142,8 +155,9 @@ def _ddp_worker(rank, world, port, out_dir):
     dist.init_process_group("gloo", rank=rank, world_size=world)
     torch.set_num_threads(1)
     module = _module(cfg=PatchTSTConfig(**{**TINY.__dict__, "norm": "layer"}))
-    cfg = TrainConfig(max_epochs=2, batch_size=32, learning_rate=1e-2, verbose=0)
-    train(module, _windows(150), _windows(120, seed=1), cfg)
+    windows = CountingWindows([make_wide(150, 2, 0).to_numpy()], 48, 12)
+    train(module, windows, _windows(120, seed=1), DDP_CONFIG)
+    torch.save(torch.tensor(windows.rows), os.path.join(out_dir, f"rows{rank}.pt"))
     if rank == 0:
         torch.save(module.state_dict(), os.path.join(out_dir, "ddp.pt"))
     dist.destroy_process_group()
@@ -157,9 +171,11 @@ def test_ddp_with_two_gloo_processes_matches_one_process(tmp_path):
         _ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True
     )
     distributed = torch.load(tmp_path / "ddp.pt", weights_only=True)
+    # each rank took its share of every global batch: together they saw each window once a epoch
+    rows = [int(torch.load(tmp_path / f"rows{r}.pt")) for r in (0, 1)]
+    assert sum(rows) == 2 * len(_windows(150)) and abs(rows[0] - rows[1]) <= 2
     single = _module(cfg=PatchTSTConfig(**{**TINY.__dict__, "norm": "layer"}))
-    cfg = TrainConfig(max_epochs=2, batch_size=32, learning_rate=1e-2, verbose=0)
-    train(single, _windows(150), _windows(120, seed=1), cfg)
+    train(single, _windows(150), _windows(120, seed=1), DDP_CONFIG)
     for name, value in single.state_dict().items():
         torch.testing.assert_close(distributed[name], value, rtol=1e-4, atol=1e-5, msg=name)
     assert not math.isnan(float(next(iter(distributed.values())).sum()))

@@ -34,7 +34,7 @@ class TrainConfig:
         ``type3`` default).
     pct_start : float
         Warm-up share of the one-cycle schedule.
-    optimizer : {"adam", "adamw"}
+    optimizer : {"adam", "adamw", "sgd"}
     weight_decay : float
     loss : str
         A name in :data:`LOSSES` (``"mse"``, ``"mae"``).

@@ -33,7 +33,7 @@ def _world() -> tuple[int, int]:
 
 
 def make_optimizer(module: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    kinds = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+    kinds = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
     optimizer = lookup(kinds, cfg.optimizer, "optimizer")
     return optimizer(module.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
 
@@ -122,7 +122,7 @@ def train(
     )
     module.train()
     for epoch in bar:
-        start, running, seen = time.perf_counter(), 0.0, 0
+        start, running, seen, seen_global = time.perf_counter(), 0.0, 0, 0
         order = torch.randperm(len(train_windows), generator=generator)
         for step in range(steps):
             batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
@@ -134,7 +134,7 @@ def train(
             loss = step_fn(model, x, y)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
-                    f"the training loss became {float(loss)} at epoch {epoch + 1}, "
+                    f"the training loss became {float(loss.detach())} at epoch {epoch + 1}, "
                     f"step {step + 1}; lower learning_rate, set gradient_clip, or check the "
                     "input for extreme values"
                 )
@@ -146,12 +146,13 @@ def train(
             optimizer.step()
             running += float(loss.detach()) * len(local)
             seen += len(local)
+            seen_global += len(batch)
         record = {
             "epoch": epoch + 1,
             "train_loss": running / seen,
             "lr": lr,
             "train_seconds": time.perf_counter() - start,
-            "train_windows": seen * world,
+            "train_windows": seen_global,
         }
         if val_windows is not None and len(val_windows):
             val = mean_loss(module, val_windows, step_fn, 4 * cfg.batch_size)
