@@ -73,6 +73,12 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
+    if args.speed:
+        from tsfm.benchmarks.speed import main as speed_main
+
+        return speed_main(args)
+    if not (args.model and args.dataset and args.horizon):
+        raise SystemExit("tsfm benchmark needs --model, --dataset and --horizon (or --speed)")
     from tsfm.benchmarks.ltsf import main as benchmark_main
 
     return benchmark_main(args)
@@ -86,9 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="use the last 10 years only")
     p.set_defaults(func=demo)
     p = sub.add_parser("benchmark", help="a paper configuration under the LTSF protocol")
-    p.add_argument("--model", required=True, help="configuration, e.g. patchtst42")
-    p.add_argument("--dataset", required=True, help="registered dataset, e.g. etth1")
-    p.add_argument("--horizon", type=int, nargs="+", required=True)
+    p.add_argument("--model", help="configuration, e.g. patchtst42")
+    p.add_argument("--dataset", help="registered dataset, e.g. etth1")
+    p.add_argument("--horizon", type=int, nargs="+")
+    p.add_argument(
+        "--speed",
+        action="store_true",
+        help="measure PatchTST/42 training and inference speed on ETTh1 instead",
+    )
     p.add_argument("--max-epochs", type=int, default=None, help="epoch budget (default: paper's)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a hyperparameter")
     p.add_argument("--output", default="benchmarks", help="folder of results.csv and RESULTS.md")

@@ -101,8 +101,8 @@ def run(
     predict_seconds = time.perf_counter() - start
     overall = metrics.iloc[-1]
     history = getattr(model, "history_", [])
-    pass_seconds = sum(h["train_seconds"] for h in history)
-    windows = sum(h["train_windows"] for h in history)
+    steps = [h["step_seconds_median"] for h in history if "step_seconds_median" in h]
+    windows_per_s = round(params["batch_size"] / min(steps)) if steps else ""
     best_epoch = ""
     if history and "val_loss" in history[0]:
         best_epoch = min(history, key=lambda h: h["val_loss"])["epoch"]
@@ -121,7 +121,7 @@ def run(
         "epochs": len(history),
         "best_epoch": best_epoch,
         "train_seconds": round(train_seconds, 1),
-        "train_windows_per_s": round(windows / pass_seconds) if pass_seconds else "",
+        "train_windows_per_s": windows_per_s,
         "test_predict_seconds": round(predict_seconds, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "n_params": getattr(model, "n_params_", ""),

@@ -37,7 +37,7 @@ from tsfm.training.config import TrainConfig
 from tsfm.training.loop import train
 from tsfm.training.windows import WindowSet
 
-PREDICT_BATCH = 1024
+PREDICT_BATCH = 128  # windows per forward pass: larger batches thrash memory on CPU
 
 
 def _generated_init(fields: list[dataclasses.Field]):

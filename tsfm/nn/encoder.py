@@ -68,13 +68,20 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, prev: torch.Tensor | None = None):
         B, N, d = x.shape
-        q, k, v = self.qkv(x).view(B, N, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        h, dh = self.n_heads, d // self.n_heads
+        q, k, v = self.qkv(x).view(B, N, 3, h, dh).permute(2, 0, 3, 1, 4)
         scores = None
         if self.residual:
-            scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(q.shape[-1]))
-            if prev is not None:
-                scores = scores + prev
-            context = scores.softmax(dim=-1) @ v
+            # Scale q (dh wide) rather than the N x N scores, and add prev inside the matmul.
+            q = (q * (1.0 / math.sqrt(dh))).reshape(B * h, N, dh)
+            k_t = k.transpose(-1, -2).reshape(B * h, dh, N)
+            if prev is None:
+                scores = torch.bmm(q, k_t)
+            else:
+                scores = torch.baddbmm(prev.reshape(B * h, N, N), q, k_t)
+            context = torch.bmm(scores.softmax(dim=-1), v.reshape(B * h, N, dh))
+            context = context.view(B, h, N, dh)
+            scores = scores.view(B, h, N, N)
         else:
             context = F.scaled_dot_product_attention(q, k, v)
         context = context.transpose(1, 2).reshape(B, N, d)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -86,7 +87,8 @@ def train(
     -------
     list of dict
         Per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``lr``, ``train_seconds`` (the
-        training pass), ``train_windows`` and ``seconds`` (with validation).
+        training pass), ``train_windows``, ``step_seconds_median`` (one optimiser step, data
+        gather included) and ``seconds`` (with validation).
     """
     rank, world = _world()
     loss_fn = loss_fn or lookup(LOSSES, cfg.loss, "loss")
@@ -123,8 +125,10 @@ def train(
     module.train()
     for epoch in bar:
         start, running, seen, seen_global = time.perf_counter(), 0.0, 0, 0
+        step_times = []
         order = torch.randperm(len(train_windows), generator=generator)
         for step in range(steps):
+            step_start = time.perf_counter()
             batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             local = batch[rank::world]
             lr = schedule(epoch, step, steps, cfg)
@@ -147,12 +151,14 @@ def train(
             running += float(loss.detach()) * len(local)
             seen += len(local)
             seen_global += len(batch)
+            step_times.append(time.perf_counter() - step_start)
         record = {
             "epoch": epoch + 1,
             "train_loss": running / seen,
             "lr": lr,
             "train_seconds": time.perf_counter() - start,
             "train_windows": seen_global,
+            "step_seconds_median": float(np.median(step_times)),
         }
         if val_windows is not None and len(val_windows):
             val = mean_loss(module, val_windows, step_fn, 4 * cfg.batch_size)
