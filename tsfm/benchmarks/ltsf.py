@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import os
 import platform
 import resource
@@ -148,16 +149,18 @@ def append(row: dict, folder: Path) -> None:
     """Append ``row`` to ``folder/results.csv`` and rewrite ``folder/RESULTS.md``."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "results.csv"
-    rows = []
-    if path.exists():
-        with open(path) as f:
-            rows = list(csv.DictReader(f))
-    rows.append(row)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    write_markdown(folder)
+    with open(folder / ".lock", "w") as lock:  # concurrent benchmark runs append safely
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = []
+        if path.exists():
+            with open(path) as f:
+                rows = list(csv.DictReader(f))
+        rows.append(row)
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=COLUMNS, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+        write_markdown(folder)
 
 
 def write_markdown(folder: Path) -> None:
@@ -177,14 +180,17 @@ def write_markdown(folder: Path) -> None:
         "every test window at stride 1 (none dropped); MSE/MAE on the normalised scale averaged",
         "over windows, steps and channels. `mse_vs_paper` compares with the paper's own figure;",
         "`mse_official_loader` is our MSE on only the test windows the official code scores",
-        "(its test loader drops the last incomplete batch of `batch_size` windows).",
+        "(its test loader drops the last incomplete batch of `batch_size` windows). The table",
+        "shows the newest run of each dataset/model/horizon; `results.csv` keeps every run.",
         "",
     ]
     extra = folder / "NOTES.md"
     if extra.exists():
         lines += [extra.read_text().strip(), ""]
     lines += ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
-    for row in sorted(rows, key=lambda r: (r["dataset"], r["model"], int(r["horizon"]))):
+    latest = {(r["dataset"], r["model"], int(r["horizon"])): r for r in rows}  # the newest run
+    for key in sorted(latest):
+        row = latest[key]
         cells = [f"`{row[c]}`" if c == "command" else str(row[c]) for c in shown]
         lines.append("| " + " | ".join(cells) + " |")
     machines = sorted({r["machine"] for r in rows})
