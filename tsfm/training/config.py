@@ -29,8 +29,8 @@ class TrainConfig:
         Peak learning rate.
     lr_schedule : str
         A name in :data:`SCHEDULES`: ``"constant"``; ``"onecycle"`` (per step, cosine, warm-up
-        over the first ``pct_start`` of all steps, as PatchTST's ``TST`` option);
-        ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, PatchTST's
+        over the first ``pct_start`` of all steps, the LTSF scripts' ``TST`` option);
+        ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, the LTSF scripts'
         ``type3`` default).
     pct_start : float
         Warm-up share of the one-cycle schedule.
