@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +29,12 @@ CHECKPOINT = "checkpoint.pt"
 
 
 def _world() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
+    """Rank and world size; joins the process group ``torchrun`` describes if none is open."""
+    if not dist.is_available():
+        return 0, 1
+    if not dist.is_initialized() and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        dist.init_process_group("gloo")  # CPU; torchrun sets MASTER_ADDR/PORT, RANK, WORLD_SIZE
+    if dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
