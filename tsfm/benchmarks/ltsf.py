@@ -195,6 +195,9 @@ def write_markdown(folder: Path) -> None:
         lines.append("| " + " | ".join(cells) + " |")
     machines = sorted({r["machine"] for r in rows})
     lines += ["", "Machines: " + "; ".join(machines), ""]
+    speed = folder / "SPEED.md"
+    if speed.exists():  # written by `tsfm benchmark --speed`
+        lines += ["## Speed and memory", "", speed.read_text().split("\n", 1)[1].strip(), ""]
     (folder / "RESULTS.md").write_text("\n".join(lines))
 
 
