@@ -8,7 +8,11 @@ from tsfm.datasets import load_dataset
 __version__ = "0.1.0"
 
 # The neural forecasters import torch: loaded on first use, so that the baselines stay light.
-_LAZY = {"PatchTSTForecaster": "tsfm.models.patchtst", "NeuralForecaster": "tsfm.models.neural"}
+_LAZY = {
+    "NeuralForecaster": "tsfm.models.neural",
+    "PatchTSTForecaster": "tsfm.models.patchtst",
+    "XPatchForecaster": "tsfm.models.xpatch",
+}
 
 
 def __getattr__(name):
@@ -30,6 +34,7 @@ __all__ = [
     "SeasonalNaive",
     "Theta",
     "WindowAverage",
+    "XPatchForecaster",
     "load_dataset",
     "to_frame",
     "to_panel",

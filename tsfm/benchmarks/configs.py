@@ -74,6 +74,40 @@ CONFIGS: dict[str, PaperConfig] = {
             ("ili", 60): (1.529, 0.862),
         },  # fmt: skip
     ),
+    "xpatch_unified": PaperConfig(  # scripts/xPatch_unified.sh: lookback 96 (ILI 36)
+        model="XPatchForecaster",
+        context_length=96,
+        params={"max_epochs": 100, "early_stopping_patience": 10},
+        per_dataset={
+            "ettm2": {"learning_rate": 1e-4},
+            "exchange": {"batch_size": 32, "learning_rate": 1e-5},
+            "ili": {
+                "context_length": 36,
+                "batch_size": 32,
+                "learning_rate": 0.01,
+                "lr_schedule": "decay",
+                "patch_len": 6,
+            },
+        },
+        paper={
+            ("etth1", 96): (0.376, 0.386),
+            ("etth1", 192): (0.417, 0.407),
+            ("etth1", 336): (0.449, 0.425),
+            ("etth1", 720): (0.470, 0.456),
+        },
+    ),
+    "xpatch_search": PaperConfig(  # scripts/xPatch_search.sh: lookback 336
+        model="XPatchForecaster",
+        context_length=336,
+        params={"max_epochs": 100, "early_stopping_patience": 10, "learning_rate": 1e-4},
+        per_dataset={"weather": {"context_length": 512, "batch_size": 1024}},
+        paper={
+            ("etth1", 96): (0.354, 0.379),
+            ("etth1", 192): (0.376, 0.395),
+            ("etth1", 336): (0.391, 0.415),
+            ("etth1", 720): (0.442, 0.459),
+        },
+    ),
     "seasonal_naive": PaperConfig(
         model="SeasonalNaive",
         context_length=336,

@@ -105,7 +105,7 @@ def run(
     predict_seconds = time.perf_counter() - start
     overall = metrics.iloc[-1]
     # The official LTSF test loaders drop the last incomplete batch: the score on those windows.
-    batch = params.get("batch_size")
+    batch = getattr(model, "batch_size", None)
     official = ""
     if batch:
         cutoffs = forecasts["cutoff"].drop_duplicates().sort_values()
@@ -114,7 +114,7 @@ def run(
         official = round(float(((rows["y"] - rows["mean"]) ** 2).mean()), 4)
     history = getattr(model, "history_", [])
     steps = [h["step_seconds_median"] for h in history if "step_seconds_median" in h]
-    windows_per_s = round(params["batch_size"] / min(steps)) if steps else ""
+    windows_per_s = round(model.batch_size / min(steps)) if steps else ""
     best_epoch = ""
     if history and "val_loss" in history[0]:
         best_epoch = min(history, key=lambda h: h["val_loss"])["epoch"]

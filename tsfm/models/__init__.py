@@ -2,5 +2,6 @@
 
 from tsfm.models.neural import NeuralForecaster
 from tsfm.models.patchtst import PatchTSTForecaster
+from tsfm.models.xpatch import XPatchForecaster
 
-__all__ = ["NeuralForecaster", "PatchTSTForecaster"]
+__all__ = ["NeuralForecaster", "PatchTSTForecaster", "XPatchForecaster"]

@@ -10,7 +10,8 @@ A model file defines an architecture dataclass (its hyperparameters, each writte
         def _build_module(self, n_channels): return PatchTST(self._config(), n_channels)
 
 The forecaster's ``__init__`` is generated from the architecture dataclass followed by
-:class:`~tsfm.training.config.TrainConfig`: keyword-only, storing every value unchanged, with a
+:class:`~tsfm.training.config.TrainConfig` (whose defaults a model may replace with a
+``training_defaults`` dataclass): keyword-only, storing every value unchanged, with a
 real signature, so scikit-learn's ``get_params``/``set_params``/``clone`` work.
 
 Scaling: training series are standardised per series and channel with their training mean and
@@ -40,12 +41,13 @@ from tsfm.training.windows import WindowSet
 PREDICT_BATCH = 128  # windows per forward pass: larger batches thrash memory on CPU
 
 
-def _generated_init(fields: list[dataclasses.Field]):
+def _generated_init(fields: list[dataclasses.Field], overrides: dict):
     names = [f.name for f in fields]
     defaults = {
         f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
         for f in fields
     }
+    defaults.update(overrides)
 
     def __init__(self, **params):
         unknown = sorted(set(params) - set(names))
@@ -79,12 +81,15 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     """Base of the torch forecasters. Subclasses set ``config_class`` and ``_build_module``."""
 
     config_class: ClassVar[type]
+    #: Optional dataclass whose fields replace TrainConfig defaults for this model.
+    training_defaults: ClassVar[type | None] = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "config_class" in cls.__dict__:
             fields = dataclasses.fields(cls.config_class) + dataclasses.fields(TrainConfig)
-            cls.__init__ = _generated_init(list(fields))
+            overrides = dataclasses.asdict(cls.training_defaults()) if cls.training_defaults else {}
+            cls.__init__ = _generated_init(list(fields), overrides)
 
     # ------------------------------------------------------------------ to implement
 

@@ -31,13 +31,14 @@ class TrainConfig:
         A name in :data:`SCHEDULES`: ``"constant"``; ``"onecycle"`` (per step, cosine, warm-up
         over the first ``pct_start`` of all steps, the LTSF scripts' ``TST`` option);
         ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, the LTSF scripts'
-        ``type3`` default).
+        ``type3`` default); ``"sigmoid"`` (per epoch, xPatch's warm-up then decay).
     pct_start : float
         Warm-up share of the one-cycle schedule.
     optimizer : {"adam", "adamw", "sgd"}
     weight_decay : float
     loss : str
-        A name in :data:`LOSSES` (``"mse"``, ``"mae"``).
+        A name in :data:`LOSSES` (``"mse"``, ``"mae"``, ``"arctan"``: xPatch's
+        horizon-weighted MAE, see :func:`arctan_loss`). Validation uses the same loss.
     gradient_clip : float or None
         Clip the global gradient norm to this value.
     early_stopping_patience : int or None
@@ -82,6 +83,28 @@ def _decay(epoch, step, steps_per_epoch, cfg):
     return cfg.learning_rate * 0.9 ** max(0, epoch - 3)
 
 
+def _sigmoid(epoch, step, steps_per_epoch, cfg):
+    """xPatch's schedule, ``k = 0.5, s = 10, w = 10``; epoch 0 runs at the base rate, epoch
+    ``e >= 1`` at ``lr/(1+exp(-k(e-w))) - lr/(1+exp(-(k/s)(e-w s)))`` (as the official code,
+    which sets each epoch's rate after the previous one)."""
+    if epoch == 0:
+        return cfg.learning_rate
+    k, s, w, lr = 0.5, 10.0, 10.0, cfg.learning_rate
+    return lr / (1 + math.exp(-k * (epoch - w))) - lr / (1 + math.exp(-k / s * (epoch - w * s)))
+
+
+def arctan_weights(horizon: int) -> torch.Tensor:
+    """xPatch's horizon weights ``rho(i) = -arctan(i) + pi/4 + 1`` for ``i = 1..H``."""
+    i = torch.arange(1, horizon + 1, dtype=torch.float64)
+    return (-torch.atan(i) + math.pi / 4 + 1).float()
+
+
+def arctan_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error of ``rho * prediction`` and ``rho * target`` over ``(B, H, C)``."""
+    rho = arctan_weights(prediction.shape[1]).to(prediction.dtype)[None, :, None]
+    return F.l1_loss(prediction * rho, target * rho)
+
+
 def _onecycle(epoch, step, steps_per_epoch, cfg):
     """torch's OneCycleLR (cos annealing, div_factor 25, final_div_factor 1e4) as a function."""
     total = cfg.max_epochs * steps_per_epoch
@@ -102,11 +125,13 @@ SCHEDULES: dict[str, Callable[[int, int, int, TrainConfig], float]] = {
     "constant": _constant,
     "decay": _decay,
     "onecycle": _onecycle,
+    "sigmoid": _sigmoid,
 }
 
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "mse": F.mse_loss,
     "mae": F.l1_loss,
+    "arctan": arctan_loss,
 }
 
 
