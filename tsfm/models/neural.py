@@ -18,6 +18,9 @@ Scaling: training series are standardised per series and channel with their trai
 standard deviation (``scaler_``), in float64, before the float32 network sees them; at
 prediction each context is standardised by its own observed mean and deviation and the
 forecast mapped back. Models with RevIN are invariant to this choice up to RevIN's epsilon.
+A context shorter than ``context_length`` (but at least one patch long) is left-padded with its
+first value; training needs ``context_length + prediction_length`` steps per series (plus the
+validation tail).
 """
 
 from __future__ import annotations
