@@ -179,3 +179,15 @@ def test_ddp_with_two_gloo_processes_matches_one_process(tmp_path):
     for name, value in single.state_dict().items():
         torch.testing.assert_close(distributed[name], value, rtol=1e-4, atol=1e-5, msg=name)
     assert not math.isnan(float(next(iter(distributed.values())).sum()))
+
+
+def test_short_contexts_predict_and_short_training_series_are_named():
+    from .conftest import make_long
+
+    params = PatchTSTForecaster._test_params()  # context 48, horizon 12, patch 8
+    model = PatchTSTForecaster(**params).fit(make_long(lengths=(200, 150)))
+    short = make_long(lengths=(20,), seed=4)  # shorter than the context, longer than a patch
+    out = model.predict(short)
+    assert len(out) == 12 and np.isfinite(out["mean"]).all()
+    with pytest.raises(ValueError, match=r"too short for training.*'s1' \(50\)"):
+        PatchTSTForecaster(**params).fit(make_long(lengths=(200, 50)))
