@@ -191,3 +191,9 @@ def test_short_contexts_predict_and_short_training_series_are_named():
     assert len(out) == 12 and np.isfinite(out["mean"]).all()
     with pytest.raises(ValueError, match=r"too short for training.*'s1' \(50\)"):
         PatchTSTForecaster(**params).fit(make_long(lengths=(200, 50)))
+
+
+def test_batches_per_epoch_bounds_each_epoch():
+    cfg = TrainConfig(max_epochs=2, batch_size=16, batches_per_epoch=3, verbose=0)
+    history = train(_module(), _windows(), None, cfg)
+    assert [h["train_windows"] for h in history] == [48, 48]

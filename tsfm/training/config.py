@@ -25,6 +25,9 @@ class TrainConfig:
         Passes over the training windows.
     batch_size : int
         Windows per optimiser step (the global batch under torch.distributed).
+    batches_per_epoch : int or None
+        Steps per epoch, each on a fresh random draw of windows (as gluonts'
+        ``num_batches_per_epoch``); None: one pass over every training window.
     learning_rate : float
         Peak learning rate.
     lr_schedule : str
@@ -60,6 +63,7 @@ class TrainConfig:
 
     max_epochs: int = 100
     batch_size: int = 128
+    batches_per_epoch: int | None = None
     learning_rate: float = 1e-4
     lr_schedule: str = "constant"
     pct_start: float = 0.3

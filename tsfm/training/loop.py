@@ -107,7 +107,7 @@ def train(
     if world > 1:
         model = nn.parallel.DistributedDataParallel(module)
     optimizer = make_optimizer(module, cfg)
-    steps = math.ceil(len(train_windows) / cfg.batch_size)
+    steps = cfg.batches_per_epoch or math.ceil(len(train_windows) / cfg.batch_size)
     state = {"epoch": 0, "best_val": math.inf, "bad_epochs": 0, "history": []}
     best_weights = None
     path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
@@ -132,7 +132,8 @@ def train(
     for epoch in bar:
         start, running, seen, seen_global = time.perf_counter(), 0.0, 0, 0
         step_times = []
-        order = torch.randperm(len(train_windows), generator=generator)
+        wanted = steps * cfg.batch_size if cfg.batches_per_epoch else None
+        order = _epoch_order(len(train_windows), wanted, generator)
         for step in range(steps):
             step_start = time.perf_counter()
             batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
@@ -190,6 +191,16 @@ def train(
         module.load_state_dict(best_weights)
     module.eval()
     return state["history"]
+
+
+def _epoch_order(n_windows: int, wanted: int | None, generator: torch.Generator) -> torch.Tensor:
+    """A random order of all windows, or ``wanted`` windows drawn from successive orders."""
+    order = torch.randperm(n_windows, generator=generator)
+    if wanted is None:
+        return order
+    while len(order) < wanted:
+        order = torch.cat([order, torch.randperm(n_windows, generator=generator)])
+    return order[:wanted]
 
 
 def _save_checkpoint(path, module, optimizer, generator, best_weights, state):
