@@ -168,7 +168,7 @@ def train(
             "step_seconds_median": float(np.median(step_times)),
         }
         if val_windows is not None and len(val_windows):
-            val = mean_loss(module, val_windows, step_fn, 4 * cfg.batch_size)
+            val = mean_loss(module, val_windows, step_fn, cfg.batch_size)  # bounded memory
             record["val_loss"] = val
             if val < state["best_val"]:
                 state["best_val"], state["bad_epochs"] = val, 0
