@@ -87,6 +87,7 @@ CONFIGS: dict[str, PaperConfig] = {
                 "learning_rate": 0.01,
                 "lr_schedule": "decay",
                 "patch_len": 6,
+                "stride": 3,
             },
         },
         paper={
