@@ -105,8 +105,25 @@ def test_too_few_points_to_infer_frequency():
     assert to_panel(s, freq="D").freq.freqstr == "D"
 
 
+def test_gluonts_dataset_is_read_as_a_long_frame():
+    from gluonts.dataset.common import ListDataset
+
+    entries = [
+        {"start": pd.Period("2024-01-01 00:00", "h"), "target": np.arange(30.0), "item_id": "a"},
+        {"start": pd.Period("2024-02-01 05:00", "h"), "target": np.ones(20)},
+    ]
+    panel = to_panel(ListDataset(entries, freq="h"))
+    assert panel.ids == ["a", "1"] and list(panel.lengths) == [30, 20]
+    assert panel.starts[1] == pd.Timestamp("2024-02-01 05:00") and panel.freq == pd.offsets.Hour()
+    assert to_panel(entries).ids == ["a", "1"]  # a plain list of entries works too
+    with pytest.raises(ValueError, match="series '0' has a 2-d target"):
+        to_panel([{"start": pd.Period("2024-01-01", "D"), "target": np.ones((2, 5))}])
+    with pytest.raises(ValueError, match="item_id 'a' appears twice"):
+        to_panel([entries[0], entries[0]])
+
+
 def test_type_errors():
-    with pytest.raises(TypeError, match="expected a pandas Series or DataFrame"):
+    with pytest.raises(TypeError, match="expected a pandas Series, a DataFrame or a gluonts"):
         to_panel(np.zeros(10))
     with pytest.raises(ValueError, match="empty"):
         to_panel(pd.Series([], dtype=float))

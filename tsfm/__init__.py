@@ -4,6 +4,7 @@ from tsfm.base import BaseForecaster
 from tsfm.baselines import ARIMA, ETS, Drift, Naive, SeasonalNaive, Theta, WindowAverage
 from tsfm.data import to_frame, to_panel
 from tsfm.datasets import load_dataset
+from tsfm.evaluation import backtest, leaderboard
 
 __version__ = "0.1.0"
 
@@ -12,6 +13,7 @@ _LAZY = {
     "NeuralForecaster": "tsfm.models.neural",
     "PatchTSTForecaster": "tsfm.models.patchtst",
     "XPatchForecaster": "tsfm.models.xpatch",
+    "GluonTSPredictor": "tsfm.evaluation.gluonts",
 }
 
 
@@ -28,12 +30,15 @@ __all__ = [
     "ETS",
     "BaseForecaster",
     "Drift",
+    "GluonTSPredictor",
     "Naive",
     "NeuralForecaster",
     "PatchTSTForecaster",
     "SeasonalNaive",
     "Theta",
     "WindowAverage",
+    "backtest",
+    "leaderboard",
     "XPatchForecaster",
     "load_dataset",
     "to_frame",

@@ -40,10 +40,15 @@ class BaseForecaster(BaseEstimator):
         Whether the model uses past/future covariates (others refuse them with a clear error).
     probabilistic : bool
         Whether ``predict(..., quantiles=...)`` is available.
+    local : bool
+        Whether each forecast depends only on its own context (statistical baselines): such a
+        model learns nothing shared in ``fit``, so backtests forecast every window directly
+        from the history before it, and refit policies do not apply.
     """
 
     supports_covariates: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
+    local: ClassVar[bool] = False
     _registry: ClassVar[dict[str, type]] = {}
 
     def __init_subclass__(cls, **kwargs):
@@ -136,16 +141,50 @@ class BaseForecaster(BaseEstimator):
             freq=freq,
             fill_missing=fill_missing,
         )
-        self._check_panel(panel)
         validation = None
         if validation_data is not None:
             validation = to_panel(validation_data, spec=panel.spec, fill_missing=fill_missing)
+        return self.fit_panel(panel, validation, fill_missing=fill_missing)
+
+    def fit_panel(
+        self, panel: Panel, validation: Panel | None = None, *, fill_missing: str = "raise"
+    ) -> BaseForecaster:
+        """:meth:`fit` on an already validated :class:`~tsfm.data.Panel` (used by backtests)."""
+        self._check_panel(panel)
         self._fit(panel, validation)
         self.spec_ = panel.spec
         self.freq_ = panel.freq.freqstr
         self.fill_missing_ = fill_missing
         self.panel_ = panel
         return self
+
+    def forecast_contexts(
+        self,
+        context: np.ndarray,
+        mask: np.ndarray,
+        horizon: int,
+        quantiles: Sequence[float] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Forecast a batch of raw contexts, checked; the array-level face of :meth:`predict`.
+
+        A ``local`` forecaster needs no fit; any other must be fitted first.
+
+        Parameters
+        ----------
+        context : ndarray, shape (N, L, C)
+            Left-padded with NaN where shorter than ``L``.
+        mask : ndarray of bool, shape (N, L)
+
+        Returns
+        -------
+        dict of str to ndarray, each (N, horizon, C)
+            ``"mean"`` and ``"q<level>"``.
+        """
+        if not self.local:
+            check_is_fitted(self, "panel_")
+        horizon = self._check_horizon(horizon)
+        quantiles = self._check_quantiles(quantiles)
+        return self._predict_batch(context, mask, horizon, quantiles)
 
     def predict(
         self,

@@ -1,4 +1,4 @@
-"""The ``tsfm`` command: ``tsfm demo``, ``tsfm benchmark`` (more join as the models land)."""
+"""The ``tsfm`` command: ``tsfm demo``, ``tsfm backtest``, ``tsfm benchmark``."""
 
 from __future__ import annotations
 
@@ -72,7 +72,100 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``tsfm backtest --models`` names and their classes (attributes of :mod:`tsfm`).
+MODEL_NAMES = {
+    "naive": "Naive", "seasonal_naive": "SeasonalNaive", "drift": "Drift",
+    "window_average": "WindowAverage", "ets": "ETS", "arima": "ARIMA", "theta": "Theta",
+    "patchtst": "PatchTSTForecaster", "xpatch": "XPatchForecaster",
+}  # fmt: skip
+
+
+def read_table(path: str):
+    """A CSV as tsfm input: long if it has ``unique_id`` and ``ds`` columns, else wide with the
+    first column as the timestamps."""
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    if {"unique_id", "ds"} <= set(frame.columns):
+        frame["ds"] = pd.to_datetime(frame["ds"])
+        return frame
+    index = pd.DatetimeIndex(pd.to_datetime(frame.pop(frame.columns[0])))
+    frame.index = index
+    return frame
+
+
+def build_models(names: str, horizon: int, season_length: int, settings: list[str]) -> dict:
+    """Forecasters from ``--models`` and ``--set model.param=value`` items."""
+    import inspect
+
+    import tsfm
+    from tsfm.benchmarks.ltsf import _parse
+
+    models = {}
+    for name in [n.strip() for n in names.split(",") if n.strip()]:
+        if name not in MODEL_NAMES:
+            raise SystemExit(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+        klass = getattr(tsfm, MODEL_NAMES[name])
+        accepted = inspect.signature(klass).parameters
+        params = {"prediction_length": horizon}
+        if "season_length" in accepted:
+            params["season_length"] = season_length
+        for item in settings or []:
+            key, _, value = item.partition("=")
+            owner, _, param = key.partition(".")
+            if owner == name:
+                if param not in accepted:
+                    raise SystemExit(f"{klass.__name__} has no parameter {param!r}")
+                params[param] = _parse(value)
+        models[MODEL_NAMES[name]] = klass(**params)
+    return models
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    """Rolling-origin backtest of several models on a CSV; leaderboard, forecasts and plots."""
+    import tsfm
+    from tsfm.benchmarks.ltsf import _parse
+    from tsfm.evaluation.plots import plot_backtest, plot_leaderboard, plot_metric_by_step
+
+    models = build_models(args.models, args.horizon, args.season_length, args.set)
+    data = read_table(args.data)
+    result = tsfm.backtest(
+        models,
+        data,
+        args.horizon,
+        n_windows=args.n_windows if args.n_windows or args.start is not None else 1,
+        start=_parse(args.start) if args.start is not None else None,
+        step=args.step,
+        refit=_parse(args.refit),
+        quantiles=args.quantiles,
+        season_length=args.season_length,
+        target=args.target,
+        fill_missing=args.fill_missing,
+        n_jobs=args.n_jobs,
+        progress=True,
+    )
+    board = result.leaderboard(metric=args.metric)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    board.to_csv(out / "leaderboard.csv", index=False)
+    (out / "leaderboard.md").write_text(board.to_markdown(index=False, floatfmt=".4g") + "\n")
+    result.forecasts.to_csv(out / "forecasts.csv", index=False)
+    if len(result.skipped):
+        result.skipped.to_csv(out / "skipped.csv", index=False)
+        print(f"{len(result.skipped)} windows skipped (series too short): see skipped.csv")
+    plot_backtest(result).savefig(out / "forecasts.png", dpi=90)
+    plot_metric_by_step(result).savefig(out / "by_step.png", dpi=90)
+    plot_leaderboard(board, args.metric).savefig(out / "leaderboard.png", dpi=90)
+    print(board.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"\nWritten to {out}/: leaderboard.md/.csv, forecasts.csv and three PNG plots")
+    return 0
+
+
 def _benchmark(args: argparse.Namespace) -> int:
+    if args.backtest_scaling:
+        from tsfm.benchmarks.scaling import main as scaling_main
+
+        return scaling_main(args)
     if args.speed:
         from tsfm.benchmarks.speed import main as speed_main
 
@@ -91,6 +184,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default="tsfm_demo.png", help="PNG file for the forecast plot")
     p.add_argument("--quick", action="store_true", help="use the last 10 years only")
     p.set_defaults(func=demo)
+    p = sub.add_parser("backtest", help="rolling-origin backtest of several models on a CSV")
+    p.add_argument("data", help="CSV: long (unique_id, ds, y) or wide (timestamps first)")
+    p.add_argument("--models", required=True, help=f"comma-separated: {', '.join(MODEL_NAMES)}")
+    p.add_argument("--horizon", type=int, required=True)
+    p.add_argument("--n-windows", type=int, default=None, help="windows per series (default 1)")
+    p.add_argument("--start", default=None, help="first cutoff row or timestamp (not with -n)")
+    p.add_argument("--step", type=int, default=None, help="rows between cutoffs (default H)")
+    p.add_argument("--refit", default="true", help="global models: true, false or every k")
+    p.add_argument("--season-length", type=int, default=1)
+    p.add_argument("--quantiles", type=float, nargs="*", default=None)
+    p.add_argument("--metric", default="mase", help="ranking metric")
+    p.add_argument("--target", default=None)
+    p.add_argument("--fill-missing", default="raise")
+    p.add_argument("--n-jobs", type=int, default=None)
+    p.add_argument("--set", action="append", metavar="MODEL.NAME=VALUE", help="a hyperparameter")
+    p.add_argument("--output", default="backtest", help="folder for the leaderboard and plots")
+    p.set_defaults(func=_backtest)
     p = sub.add_parser("benchmark", help="a paper configuration under the LTSF protocol")
     p.add_argument("--model", help="configuration, e.g. patchtst42")
     p.add_argument("--dataset", help="registered dataset, e.g. etth1")
@@ -99,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         "--speed",
         action="store_true",
         help="measure PatchTST/42 training and inference speed on ETTh1 instead",
+    )
+    p.add_argument(
+        "--backtest-scaling",
+        action="store_true",
+        help="time tsfm.backtest over 1k, 3k and 10k synthetic series instead",
     )
     p.add_argument("--max-epochs", type=int, default=None, help="epoch budget (default: paper's)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a hyperparameter")

@@ -86,6 +86,7 @@ class _Benchmark(BaseForecaster):
     """Shared plumbing: nothing to learn, forecasts computed from each context."""
 
     probabilistic = True
+    local = True
 
     def __init__(self, prediction_length: int = 1, context_length: int | None = None):
         self.prediction_length = prediction_length

@@ -81,6 +81,7 @@ class _PerSeriesModel(BaseForecaster):
     """
 
     probabilistic = True
+    local = True
 
     def __init__(
         self,

@@ -4,7 +4,9 @@ Three input shapes are accepted:
 
 * a ``pd.Series`` with a DatetimeIndex: one series, one channel;
 * a wide ``DataFrame`` with a DatetimeIndex: one series, one channel per target column;
-* a long ``DataFrame`` with ``unique_id``, ``ds`` and ``y`` columns: many series, one channel.
+* a long ``DataFrame`` with ``unique_id``, ``ds`` and ``y`` columns: many series, one channel;
+* a gluonts dataset (``ListDataset``, ``PandasDataset``), read as a long frame
+  (:mod:`tsfm.data.gluonts`).
 
 Column roles are never guessed: in a wide frame every column is a target unless named as a
 covariate (or ``target=`` names the targets and every other column must have a role); in a long
@@ -29,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tsfm.data.gluonts import gluonts_to_frame, is_gluonts_dataset
 from tsfm.data.panel import DataSpec, Panel
 
 FILL_POLICIES = ("raise", "interpolate", "ffill", "zero")
@@ -78,6 +81,8 @@ def to_panel(
         target = list(spec.targets) if spec.layout != "series" else None
         past_covariates, future_covariates = spec.past_covariates, spec.future_covariates
         id_col, time_col = spec.id_col, spec.time_col
+    if is_gluonts_dataset(data):
+        data = gluonts_to_frame(data)
     if isinstance(data, pd.Series):
         frames, spec_new = _from_series(data)
     elif isinstance(data, pd.DataFrame):
@@ -91,8 +96,7 @@ def to_panel(
             frames, spec_new = _from_wide(data, target, past_covariates, future_covariates)
     else:
         raise TypeError(
-            f"expected a pandas Series or DataFrame, got {type(data).__name__}; "
-            "gluonts datasets go through tsfm.data.gluonts"
+            f"expected a pandas Series, a DataFrame or a gluonts dataset, got {type(data).__name__}"
         )
     if spec is not None and spec.layout != spec_new.layout:
         raise ValueError(

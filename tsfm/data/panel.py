@@ -116,6 +116,40 @@ class Panel:
                 f"time steps, got {listed}{more}."
             )
 
+    def take(
+        self,
+        series: np.ndarray | list[int],
+        stops: np.ndarray | None = None,
+        starts: np.ndarray | None = None,
+    ) -> Panel:
+        """Series ``series`` (positions), each cut to rows ``[starts[k], stops[k])``.
+
+        Parameters
+        ----------
+        series : array of int, shape (K,)
+        stops, starts : array of int, shape (K,), optional
+            Row bounds per taken series, non-negative; default the whole series.
+        """
+        series = np.asarray(series, dtype=int)
+        stops = self.lengths[series] if stops is None else np.asarray(stops, dtype=int)
+        starts = np.zeros(len(series), dtype=int) if starts is None else np.asarray(starts)
+
+        def cut(blocks):
+            if blocks is None:
+                return None
+            return [blocks[i][a:b] for i, a, b in zip(series, starts, stops)]
+
+        return Panel(
+            ids=[self.ids[i] for i in series],
+            values=cut(self.values),
+            observed=cut(self.observed),
+            starts=[self.starts[i] + int(a) * self.freq for i, a in zip(series, starts)],
+            freq=self.freq,
+            spec=self.spec,
+            past_covariates=cut(self.past_covariates),
+            future_covariates=cut(self.future_covariates),
+        )
+
     def slice(self, stop: int | None = None, start: int | None = None) -> Panel:
         """Rows ``[start, stop)`` of every series (negative values count from each end)."""
 

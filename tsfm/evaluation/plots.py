@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 
@@ -49,5 +50,90 @@ def plot_forecast(
         )
     ax.set_title(title)
     ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_backtest(result, series: list[str] | None = None, n_series: int = 3, models=None):
+    """Backtest forecasts against the actuals for a few series, with the widest quantile band.
+
+    Parameters
+    ----------
+    result : BacktestResult
+    series : list of str, optional
+        Series (``unique_id``) to show; default the first ``n_series``.
+    models : list of str, optional
+        Default every model of the backtest.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per series.
+    """
+    frame = result.forecasts
+    series = series or list(dict.fromkeys(frame["unique_id"]))[:n_series]
+    models = models or result.models
+    levels = sorted(result.quantiles or [])
+    fig, axes = plt.subplots(len(series), 1, figsize=(10, 2.8 * len(series)), squeeze=False)
+    for ax, sid in zip(axes[:, 0], series):
+        rows = frame[frame["unique_id"] == sid]
+        actual = rows.drop_duplicates("ds").sort_values("ds")
+        ax.plot(actual["ds"], actual["y"], color="k", lw=1, label="actual")
+        for k, model in enumerate(models):
+            own = rows[rows["model"] == model]
+            for j, (_, window) in enumerate(own.groupby("cutoff")):
+                label = model if j == 0 else None
+                ax.plot(window["ds"], window["mean"], color=f"C{k}", lw=1.3, label=label)
+                if len(levels) >= 2 and f"q{levels[0]}" in window:
+                    ax.fill_between(
+                        window["ds"], window[f"q{levels[0]}"], window[f"q{levels[-1]}"],
+                        color=f"C{k}", alpha=0.15,
+                    )  # fmt: skip
+        ax.set_title(str(sid))
+        ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+#: Metrics that can be computed per horizon step from the forecasts alone.
+STEP_METRICS = {
+    "mae": lambda e, y, f: np.abs(e),
+    "mse": lambda e, y, f: e**2,
+    "smape": lambda e, y, f: 200 * np.abs(e) / (np.abs(y) + np.abs(f)),
+}
+
+
+def plot_metric_by_step(result, metric: str = "mae"):
+    """A metric against the horizon step (1..H), one line per model.
+
+    Parameters
+    ----------
+    metric : {"mae", "mse", "smape"}
+    """
+    if metric not in STEP_METRICS:
+        raise ValueError(f"metric must be one of {sorted(STEP_METRICS)}, got {metric!r}")
+    frame = result.forecasts
+    error = frame["y"] - frame["mean"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = STEP_METRICS[metric](error, frame["y"], frame["mean"])
+    table = values.groupby([frame["model"], frame["step"]]).mean().unstack("model")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for model in result.models:
+        ax.plot(table.index, table[model], marker=".", label=model)
+    ax.set_xlabel("horizon step")
+    ax.set_ylabel(metric)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_leaderboard(board: pd.DataFrame, metric: str = "mase"):
+    """Horizontal bars of ``metric`` per model from :func:`tsfm.leaderboard`, best on top."""
+    board = board.sort_values(metric, ascending=False)
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(board) + 1.2))
+    ax.barh(board["model"].astype(str), board[metric], color="C0")
+    for y, value in enumerate(board[metric]):
+        ax.text(value, y, f" {value:.3g}", va="center", fontsize=8)
+    ax.set_xlabel(metric)
     fig.tight_layout()
     return fig
