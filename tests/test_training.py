@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tsfm import PatchTSTForecaster
+from tsfm import PatchTSTForecaster, TSMixerForecaster
 from tsfm.models.patchtst import PatchTST, PatchTSTConfig
 from tsfm.training import SCHEDULES, TrainConfig, WindowSet, train
 
@@ -115,17 +115,23 @@ def test_verbose_zero_is_silent(capsys):
     assert captured.out == "" and captured.err == ""
 
 
-def test_pretraining_then_fine_tuning_starts_from_the_backbone():
+@pytest.mark.parametrize(
+    "cls, extra",
+    [(PatchTSTForecaster, {"max_epochs": 3}),
+     (TSMixerForecaster, {"max_epochs": 6, "dropout": 0.0})],
+    ids=lambda v: getattr(v, "__name__", ""),
+)  # fmt: skip
+def test_pretraining_then_fine_tuning_starts_from_the_backbone(cls, extra):
     wide = make_wide(300, 2)
-    params = PatchTSTForecaster._test_params() | {"max_epochs": 3}
-    model = PatchTSTForecaster(**params).pretrain(wide)
+    params = cls._test_params() | extra
+    model = cls(**params).pretrain(wide)
     losses = [h["train_loss"] for h in model.pretrain_history_]
     assert losses[-1] < losses[0]
     module = model._build_module(2)
     for name, value in module.backbone.state_dict().items():
         torch.testing.assert_close(value, model.pretrained_backbone_[name], msg=name)
     tuned = model.fit(wide).predict()
-    scratch = PatchTSTForecaster(**params).fit(wide).predict()
+    scratch = cls(**params).fit(wide).predict()
     assert not np.allclose(tuned.to_numpy(), scratch.to_numpy())
 
 

@@ -13,6 +13,7 @@ _LAZY = {
     "NeuralForecaster": "tsfm.models.neural",
     "PatchTSTForecaster": "tsfm.models.patchtst",
     "XPatchForecaster": "tsfm.models.xpatch",
+    "TSMixerForecaster": "tsfm.models.tsmixer",
     "GluonTSPredictor": "tsfm.evaluation.gluonts",
 }
 
@@ -35,6 +36,7 @@ __all__ = [
     "NeuralForecaster",
     "PatchTSTForecaster",
     "SeasonalNaive",
+    "TSMixerForecaster",
     "Theta",
     "WindowAverage",
     "backtest",

@@ -162,6 +162,10 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
+    if args.mixer_speed:
+        from tsfm.benchmarks.mixer_speed import main as mixer_main
+
+        return mixer_main(args)
     if args.backtest_scaling:
         from tsfm.benchmarks.scaling import main as scaling_main
 
@@ -209,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
         "--speed",
         action="store_true",
         help="measure PatchTST/42 training and inference speed on ETTh1 instead",
+    )
+    p.add_argument(
+        "--mixer-speed",
+        action="store_true",
+        help="measure TSMixer against PatchTST (speed and memory) on ETTh1 instead",
     )
     p.add_argument(
         "--backtest-scaling",

@@ -193,12 +193,64 @@ def write_markdown(folder: Path) -> None:
         row = latest[key]
         cells = [f"`{row[c]}`" if c == "command" else str(row[c]) for c in shown]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += averages(latest)
     machines = sorted({r["machine"] for r in rows})
     lines += ["", "Machines: " + "; ".join(machines), ""]
-    speed = folder / "SPEED.md"
-    if speed.exists():  # written by `tsfm benchmark --speed`
-        lines += ["## Speed and memory", "", speed.read_text().split("\n", 1)[1].strip(), ""]
+    extras = {  # written by `tsfm benchmark --speed`, `--mixer-speed`, `--backtest-scaling`
+        "SPEED.md": "Speed and memory",
+        "MIXER_SPEED.md": "TSMixer against PatchTST: speed and memory",
+        "BACKTEST_SCALING.md": "Backtest time against the number of series",
+    }
+    for name, title in extras.items():
+        if (folder / name).exists():
+            body = (folder / name).read_text().split("\n", 1)[1].strip()
+            lines += [f"## {title}", "", body, ""]
     (folder / "RESULTS.md").write_text("\n".join(lines))
+
+
+def averages(latest: dict) -> list[str]:
+    """Markdown rows: per dataset and model with four horizons, the mean over them, beside the
+    paper's average (``paper[(dataset, "avg")]`` in the configuration) when it gives one."""
+    groups: dict = {}
+    for (dataset, model, _), row in latest.items():
+        groups.setdefault((dataset, model), []).append(row)
+    out = []
+    for (dataset, model), rows in sorted(groups.items()):
+        if len(rows) < 4 or model not in CONFIGS:
+            continue
+        mse = sum(float(r["mse"]) for r in rows) / len(rows)
+        mae = sum(float(r["mae"]) for r in rows) / len(rows)
+        official = [float(r["mse_official_loader"]) for r in rows if r["mse_official_loader"]]
+        official_mse = f"{sum(official) / len(official):.4f}" if len(official) == len(rows) else ""
+        table = CONFIGS[model].paper
+        paper = table.get((dataset, "avg"))
+        if paper is None and all((dataset, int(r["horizon"])) in table for r in rows):
+            figures = [table[(dataset, int(r["horizon"]))] for r in rows]
+            paper = tuple(sum(f[k] for f in figures) / len(figures) for k in (0, 1))
+        versus = f"{100 * (mse / paper[0] - 1):+.1f}%" if paper else ""
+        versus_official = (
+            f"{100 * (float(official_mse) / paper[0] - 1):+.1f}%" if paper and official_mse else ""
+        )
+        horizons = "/".join(sorted((r["horizon"] for r in rows), key=int))
+        cells = [dataset, model, horizons, f"{mse:.4f}", f"{mae:.4f}",
+                 f"{paper[0]:.3f}" if paper else "", f"{paper[1]:.3f}" if paper else "", versus,
+                 official_mse, versus_official]  # fmt: skip
+        out.append("| " + " | ".join(cells) + " |")
+    if not out:
+        return []
+    header = ["dataset", "model", "horizons", "mse", "mae", "paper_mse", "paper_mae",
+              "mse_vs_paper", "mse_official_loader", "official_vs_paper"]  # fmt: skip
+    return [
+        "",
+        "## Averages over horizons",
+        "",
+        "Mean of the newest rows above over the horizons listed; the paper's average from the",
+        "configuration (its own figure, or the mean of its per-horizon figures).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *out,
+    ]
 
 
 def main(args) -> int:

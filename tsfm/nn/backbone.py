@@ -29,13 +29,18 @@ class PatchBackbone(nn.Module):
         Dropout after the embedding.
     pad_end : bool
         PatchTST's end padding (see :func:`tsfm.nn.patching.patchify`).
+    positional : bool
+        Learned positional encoding in the embedding (PatchTST yes, TSMixer no).
     """
 
-    def __init__(self, context_length, patch_len, stride, d_model, encoder, dropout, pad_end=True):
+    def __init__(
+        self, context_length, patch_len, stride, d_model, encoder, dropout, pad_end=True,
+        positional=True,
+    ):  # fmt: skip
         super().__init__()
         self.patch_len, self.stride, self.pad_end = patch_len, stride, pad_end
         self.n_patches = n_patches(context_length, patch_len, stride, pad_end)
-        self.embedding = PatchEmbedding(patch_len, self.n_patches, d_model, dropout)
+        self.embedding = PatchEmbedding(patch_len, self.n_patches, d_model, dropout, positional)
         self.encoder = encoder
 
     def patches(self, series: torch.Tensor) -> torch.Tensor:

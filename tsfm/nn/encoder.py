@@ -19,19 +19,24 @@ from tsfm.nn.dropout import FastDropout
 
 
 class PatchEmbedding(nn.Module):
-    """Linear patch projection plus a learned positional encoding, then dropout.
+    """Linear patch projection plus (optionally) a learned positional encoding, then dropout.
 
     ``(B, N, patch_len)`` to ``(B, N, d_model)``. Positions are initialised U(-0.02, 0.02).
     """
 
-    def __init__(self, patch_len: int, n_patches: int, d_model: int, dropout: float):
+    def __init__(
+        self, patch_len: int, n_patches: int, d_model: int, dropout: float, positional=True
+    ):
         super().__init__()
         self.proj = nn.Linear(patch_len, d_model)
-        self.position = nn.Parameter(torch.empty(n_patches, d_model).uniform_(-0.02, 0.02))
+        self.position = None
+        if positional:
+            self.position = nn.Parameter(torch.empty(n_patches, d_model).uniform_(-0.02, 0.02))
         self.dropout = FastDropout(dropout)
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.proj(patches) + self.position)
+        tokens = self.proj(patches)
+        return self.dropout(tokens + self.position if self.position is not None else tokens)
 
 
 class Norm(nn.Module):

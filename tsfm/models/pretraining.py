@@ -1,0 +1,83 @@
+"""Masked-patch self-supervised pretraining, for any model built on a patch backbone.
+
+A model module qualifies when it has ``backbone`` (a :class:`~tsfm.nn.backbone.PatchBackbone`),
+``revin`` (a :class:`~tsfm.nn.revin.RevIN` or ``None``) and ``d_model``/``patch_len`` in its
+forecaster's config. The forecaster mixes in :class:`MaskedPatchPretraining` and builds its module
+through :meth:`MaskedPatchPretraining._with_pretrained_backbone`.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from tsfm.models.neural import torch_threads
+from tsfm.nn import PatchReconstructionHead, fold_channels
+from tsfm.training.loop import train
+
+
+class MaskedPatchPretrainer(nn.Module):
+    """Masked-patch reconstruction around a patch model's backbone.
+
+    Patches of each RevIN-normalised channel are zeroed at random (``mask_ratio`` of them, the
+    same count per series), encoded, and a linear head reconstructs every patch; the loss is the
+    MSE over the masked patches only.
+    """
+
+    def __init__(self, model: nn.Module, patch_len: int, d_model: int, mask_ratio: float):
+        super().__init__()
+        self.model, self.mask_ratio = model, mask_ratio
+        self.reconstruct = PatchReconstructionHead(d_model, patch_len)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``x (B, L, C)`` to the masked reconstruction error (a scalar)."""
+        if self.model.revin is not None:
+            x, _ = self.model.revin.normalize(x)
+        patches = self.model.backbone.patches(fold_channels(x))  # (B*C, N, P)
+        n_series, n_patches, _ = patches.shape
+        n_masked = max(1, int(round(self.mask_ratio * n_patches)))
+        ranks = torch.rand(n_series, n_patches).argsort(dim=1).argsort(dim=1)
+        masked = ranks < n_masked  # (B*C, N)
+        tokens = self.model.backbone.encode_patches(patches.masked_fill(masked[..., None], 0.0))
+        error = (self.reconstruct(tokens) - patches) ** 2
+        return error.mean(dim=-1)[masked].mean()
+
+
+class MaskedPatchPretraining:
+    """Mixin for a :class:`~tsfm.models.neural.NeuralForecaster`: ``pretrain`` then ``fit``."""
+
+    def pretrain(self, data, *, validation_data=None, fill_missing: str = "raise"):
+        """Masked-patch self-supervised pretraining of the backbone; ``fit`` then fine-tunes.
+
+        Uses the same training settings as ``fit`` (epochs, batch, schedule, validation) and
+        sets ``pretrained_backbone_`` and ``pretrain_history_``. Returns ``self``.
+        """
+        from tsfm.data.frames import to_panel
+
+        panel = to_panel(data, fill_missing=fill_missing)
+        validation = (
+            None
+            if validation_data is None
+            else to_panel(validation_data, spec=panel.spec, fill_missing=fill_missing)
+        )
+        self._check_panel(panel)
+        cfg = self._train_config()
+        arch = self._config()
+        with torch_threads(cfg.n_threads):
+            train_windows, val_windows = self._training_windows(panel, validation)
+            torch.manual_seed(cfg.random_state)
+            self.pretrained_backbone_ = None
+            model = self._build_module(panel.n_channels)
+            pretrainer = MaskedPatchPretrainer(model, arch.patch_len, arch.d_model, arch.mask_ratio)
+            self.pretrain_history_ = train(
+                pretrainer, train_windows, val_windows, cfg, step_fn=lambda m, x, y: m(x)
+            )
+        self.pretrained_backbone_ = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+        return self
+
+    def _with_pretrained_backbone(self, module: nn.Module) -> nn.Module:
+        """``module`` with the pretrained backbone weights loaded, if :meth:`pretrain` ran."""
+        backbone = getattr(self, "pretrained_backbone_", None)
+        if backbone is not None:
+            module.backbone.load_state_dict(backbone)
+        return module
