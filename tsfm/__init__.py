@@ -14,6 +14,7 @@ _LAZY = {
     "PatchTSTForecaster": "tsfm.models.patchtst",
     "XPatchForecaster": "tsfm.models.xpatch",
     "TSMixerForecaster": "tsfm.models.tsmixer",
+    "SundialForecaster": "tsfm.models.sundial",
     "GluonTSPredictor": "tsfm.evaluation.gluonts",
 }
 
@@ -36,6 +37,7 @@ __all__ = [
     "NeuralForecaster",
     "PatchTSTForecaster",
     "SeasonalNaive",
+    "SundialForecaster",
     "TSMixerForecaster",
     "Theta",
     "WindowAverage",

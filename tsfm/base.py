@@ -85,6 +85,8 @@ class BaseForecaster(BaseEstimator):
         -------
         dict of str to ndarray
             ``"mean"`` (the point forecast) and each ``"q<level>"``, shape ``(N, H, C)``.
+            Sample-based models may add ``"samples"``, shape ``(N, S, H, C)``: evaluation
+            then scores the CRPS, and ``predict`` leaves them out.
         """
         raise NotImplementedError
 
@@ -215,7 +217,9 @@ class BaseForecaster(BaseEstimator):
         quantiles = self._check_quantiles(quantiles)
         rows = self._context_rows(panel)
         context, mask = left_pad_stack(panel.values, rows)
-        return to_frame(panel, self._predict_batch(context, mask, horizon, quantiles))
+        out = self._predict_batch(context, mask, horizon, quantiles)
+        out.pop("samples", None)  # sample paths: see the model's own predict_samples
+        return to_frame(panel, out)
 
     def evaluate(
         self,
@@ -275,6 +279,7 @@ class BaseForecaster(BaseEstimator):
             windows,
             quantiles,
             season,
+            samples_per_window=getattr(self, "num_samples", 1),
         )
         if not return_forecasts:
             return metrics

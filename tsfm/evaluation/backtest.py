@@ -47,7 +47,8 @@ class BacktestResult:
         ``mean`` and ``q<level>`` columns.
     windows : pd.DataFrame
         Metrics per model, series and cutoff (``mse``, ``mae``, ``rmse``, ``mape``, ``smape``,
-        ``mase``, and with quantiles ``wql`` and ``coverage_<level>``).
+        ``mase``, with quantiles ``wql`` and ``coverage_<level>``, and ``crps`` for
+        sample-based models).
     metrics : pd.DataFrame
         Per model and series, the mean over its windows, and a row ``unique_id == "overall"``
         per model: the mean over series.
@@ -305,7 +306,10 @@ def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, tra
         rows = min(rows, train_size)
     windows = Windows(series=position, origin=origins, first_origin=np.zeros(0, dtype=int))
     context, mask, target = gather(panel, windows, rows, horizon, slice(None))
-    return model.forecast_contexts(context, mask, horizon, quantiles), target
+    out = model.forecast_contexts(context, mask, horizon, quantiles)
+    if "samples" in out:  # keep each value's CRPS, not the sample paths
+        out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)
+    return out, target
 
 
 # ---------------------------------------------------------------------------- results
@@ -370,6 +374,8 @@ def window_metrics(y, out, w, c, history, season_length, quantiles) -> dict:
     point = out["mean"][w, :, c]
     row = {name: fn(y, point) for name, fn in M.POINT_METRICS.items()}
     row["mase"] = M.mase(y, point, M.seasonal_scale(history, season_length))
+    if "crps" in out:
+        row["crps"] = float(out["crps"][w, :, c].mean())
     for q in quantiles or ():
         row[f"ql_{q}"] = M.quantile_loss(y, out[f"q{q}"][w, :, c], q)
         row[f"coverage_{q}"] = M.coverage(y, out[f"q{q}"][w, :, c])

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats
 
 #: Metrics where lower is better, scored per window by :func:`tsfm.evaluation.backtest`.
-LOWER_IS_BETTER = ("mase", "smape", "mse", "mae", "rmse", "mape", "wql")
+LOWER_IS_BETTER = ("mase", "smape", "mse", "mae", "rmse", "mape", "wql", "crps")
 
 
 def diebold_mariano(
@@ -63,7 +63,7 @@ def leaderboard(
     *,
     metric: str = "mase",
     baseline: str | None = None,
-    metrics: tuple[str, ...] = ("mase", "smape", "mae", "mse", "wql"),
+    metrics: tuple[str, ...] = ("mase", "smape", "mae", "mse", "wql", "crps"),
 ) -> pd.DataFrame:
     """Rank the models of a backtest and test each against the best.
 

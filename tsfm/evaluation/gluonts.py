@@ -4,7 +4,8 @@
 >>> forecasts = predictor.predict(test_data.input)  # gluonts QuantileForecast objects
 
 Forecasts carry the keys ``"mean"`` and the quantile levels (``"0.5"`` always: gluonts scores
-MAE, MASE and sMAPE on the median); a point forecaster gives its point forecast for both.
+MAE, MASE and sMAPE on the median); a point forecaster gives its point forecast for both. A
+sample-based forecaster (one returning "samples") gives gluonts ``SampleForecast``s.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-from gluonts.model.forecast import QuantileForecast
+from gluonts.model.forecast import QuantileForecast, SampleForecast
 from gluonts.model.predictor import Predictor
 
 from tsfm.data.gluonts import entry_id
@@ -53,13 +54,13 @@ class GluonTSPredictor(Predictor):
             self.quantiles = None
         self.batch_size = batch_size
 
-    def predict(self, dataset, **kwargs) -> Iterator[QuantileForecast]:
+    def predict(self, dataset, **kwargs) -> Iterator:
         """One ``QuantileForecast`` per entry, starting right after its target."""
         entries = list(dataset)
         for first in range(0, len(entries), self.batch_size):
             yield from self._predict_chunk(entries[first : first + self.batch_size], first)
 
-    def _predict_chunk(self, entries: list[dict], offset: int) -> Iterator[QuantileForecast]:
+    def _predict_chunk(self, entries: list[dict], offset: int) -> Iterator:
         targets = []
         for k, entry in enumerate(entries):
             y = np.asarray(entry["target"], dtype=np.float64)
@@ -75,6 +76,14 @@ class GluonTSPredictor(Predictor):
             context, mask, self.prediction_length, self.quantiles
         )
         keys = ["mean"] + [str(q) for q in self.quantiles or [0.5]]
+        if "samples" in out:  # sample-based models: gluonts SampleForecasts
+            for k, entry in enumerate(entries):
+                yield SampleForecast(
+                    out["samples"][k, :, :, 0],
+                    start_date=pd.Period(entry["start"]) + len(entry["target"]),
+                    item_id=entry.get("item_id"),
+                )
+            return
         for k, entry in enumerate(entries):
             arrays = [out["mean"][k, :, 0]]
             if self.quantiles:

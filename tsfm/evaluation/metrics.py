@@ -71,7 +71,7 @@ def interval_coverage(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> fl
     return float(np.mean((y >= lower) & (y <= upper)))
 
 
-def crps_samples(y: np.ndarray, samples: np.ndarray) -> float:
+def crps_samples(y: np.ndarray, samples: np.ndarray, reduce: bool = True):
     """Continuous ranked probability score from samples, averaged over observations.
 
     ``CRPS = E|X - y| - 0.5 E|X - X'|``, computed exactly for the empirical distribution of the
@@ -81,13 +81,15 @@ def crps_samples(y: np.ndarray, samples: np.ndarray) -> float:
     ----------
     y : ndarray, shape (...,)
     samples : ndarray, shape (n_samples, ...)
+    reduce : bool
+        Average over observations (a float); ``False`` gives the CRPS of each, shaped like ``y``.
     """
     n = samples.shape[0]
     term1 = np.mean(np.abs(samples - y[None]), axis=0)
     s = np.sort(samples, axis=0)
     weights = (2 * np.arange(1, n + 1) - n - 1).reshape((n,) + (1,) * y.ndim)
     term2 = np.sum(weights * s, axis=0) / (n * n)
-    return float(np.mean(term1 - term2))
+    return float(np.mean(term1 - term2)) if reduce else term1 - term2
 
 
 POINT_METRICS = {"mse": mse, "mae": mae, "rmse": rmse, "mape": mape, "smape": smape}

@@ -116,8 +116,13 @@ def rolling_origin(
     windows: Windows,
     quantiles: Sequence[float] | None = None,
     season_length: int = 1,
+    samples_per_window: int = 1,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
     """Forecast every window and score it.
+
+    When ``predict_batch`` returns ``"samples"`` (``(n, S, H, C)``), each chunk's CRPS per
+    window, step and channel is kept (as output ``"crps"``) and the samples are dropped, so memory
+    stays bounded; ``samples_per_window`` (``S``) sizes the chunks.
 
     Returns
     -------
@@ -131,14 +136,18 @@ def rolling_origin(
     targets : ndarray, shape (N, H, C)
     """
     n = len(windows.origin)
-    per_chunk = max(1, CHUNK_ELEMENTS // max(1, context_rows * panel.n_channels))
+    per_window = max(context_rows, horizon * samples_per_window) * panel.n_channels
+    per_chunk = max(1, CHUNK_ELEMENTS // max(1, per_window))
     outputs: dict[str, list[np.ndarray]] = {}
     targets = []
     for start in range(0, n, per_chunk):
         context, mask, target = gather(
             panel, windows, context_rows, horizon, slice(start, start + per_chunk)
         )
-        for name, value in predict_batch(context, mask, horizon, quantiles).items():
+        out = predict_batch(context, mask, horizon, quantiles)
+        if "samples" in out:
+            out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)
+        for name, value in out.items():
             outputs.setdefault(name, []).append(value)
         targets.append(target)
     forecasts = {k: np.concatenate(v) for k, v in outputs.items()}
@@ -159,6 +168,8 @@ def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFram
             row["n_windows"] = int(sel.sum())
             row.update({name: fn(yt, yp) for name, fn in M.POINT_METRICS.items()})
             row["mase"] = M.mase(yt, yp, M.seasonal_scale(history, season_length))
+            if "crps" in forecasts:
+                row["crps"] = float(forecasts["crps"][sel, :, c].mean())
             for q in quantiles or ():
                 yq = forecasts[f"q{q}"][sel, :, c]
                 sums[q][0] += M.quantile_loss(yt, yq, q)

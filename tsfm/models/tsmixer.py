@@ -99,8 +99,8 @@ class TSMixer(nn.Module):
             n, cfg.d_model, cfg.n_layers, cfg.expansion, cfg.dropout, cfg.gated_attention,
             cfg.norm, n_channels if cfg.mode == "mix" else None,
         )  # fmt: skip
-        self.backbone = PatchBackbone(
-            cfg.context_length, cfg.patch_len, cfg.stride, cfg.d_model, encoder, cfg.dropout,
+        self.backbone = PatchBackbone(  # no dropout on the embedding: the mixers have theirs
+            cfg.context_length, cfg.patch_len, cfg.stride, cfg.d_model, encoder, 0.0,
             pad_end=False, positional=False,
         )  # fmt: skip
         H = cfg.prediction_length

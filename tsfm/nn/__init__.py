@@ -3,6 +3,7 @@
 from tsfm.nn.backbone import PatchBackbone, fold_channels, unfold_channels
 from tsfm.nn.decomposition import ExponentialDecomposition, dema_matrix, ema_matrix
 from tsfm.nn.encoder import PatchEmbedding, TransformerEncoder
+from tsfm.nn.flow import FlowHead
 from tsfm.nn.heads import FlattenHead, PatchReconstructionHead
 from tsfm.nn.patching import n_patches, patchify
 from tsfm.nn.revin import RevIN
@@ -12,6 +13,7 @@ __all__ = [
     "dema_matrix",
     "ema_matrix",
     "FlattenHead",
+    "FlowHead",
     "PatchBackbone",
     "PatchEmbedding",
     "PatchReconstructionHead",

@@ -71,12 +71,15 @@ class MultiHeadAttention(nn.Module):
         self.out = nn.Linear(d_model, d_model)
         self.dropout = FastDropout(dropout)
 
-    def forward(self, x: torch.Tensor, prev: torch.Tensor | None = None):
+    def forward(self, x: torch.Tensor, prev: torch.Tensor | None = None, attn_mask=None):
+        """``attn_mask``: bool ``(B or 1, 1, N, N)``, True where a query may attend a key."""
         B, N, d = x.shape
         h, dh = self.n_heads, d // self.n_heads
         q, k, v = self.qkv(x).view(B, N, 3, h, dh).permute(2, 0, 3, 1, 4)
         scores = None
         if self.residual:
+            if attn_mask is not None:
+                raise ValueError("residual attention does not take an attention mask")
             # Scale q (dh wide) rather than the N x N scores, and add prev inside the matmul.
             q = (q * (1.0 / math.sqrt(dh))).reshape(B * h, N, dh)
             k_t = k.transpose(-1, -2).reshape(B * h, dh, N)
@@ -88,16 +91,18 @@ class MultiHeadAttention(nn.Module):
             context = context.view(B, h, N, dh)
             scores = scores.view(B, h, N, N)
         else:
-            context = F.scaled_dot_product_attention(q, k, v)
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
         context = context.transpose(1, 2).reshape(B, N, d)
         return self.dropout(self.out(context)), scores
 
 
 class EncoderLayer(nn.Module):
-    """Post-norm Transformer layer: attention and a GELU feed-forward, each with residual."""
+    """Transformer layer: attention and a GELU feed-forward, each with a residual; the norms
+    after each residual (post-norm, PatchTST) or before each block (pre-norm, decoders)."""
 
-    def __init__(self, d_model, n_heads, d_ff, dropout, norm, residual_attention):
+    def __init__(self, d_model, n_heads, d_ff, dropout, norm, residual_attention, pre_norm=False):
         super().__init__()
+        self.pre_norm = pre_norm
         self.attention = MultiHeadAttention(d_model, n_heads, dropout, residual_attention)
         self.dropout_attention = FastDropout(dropout)  # a second one, as the official code has
         self.norm_attention = Norm(d_model, norm)
@@ -110,15 +115,23 @@ class EncoderLayer(nn.Module):
         )
         self.norm_feed_forward = Norm(d_model, norm)
 
-    def forward(self, x, prev=None):
-        attended, scores = self.attention(x, prev)
+    def forward(self, x, prev=None, attn_mask=None):
+        if self.pre_norm:
+            attended, scores = self.attention(self.norm_attention(x), prev, attn_mask)
+            x = x + self.dropout_attention(attended)
+            return x + self.feed_forward(self.norm_feed_forward(x)), scores
+        attended, scores = self.attention(x, prev, attn_mask)
         x = self.norm_attention(x + self.dropout_attention(attended))
         x = self.norm_feed_forward(x + self.feed_forward(x))
         return x, scores
 
 
 class TransformerEncoder(nn.Module):
-    """A stack of :class:`EncoderLayer`: ``(B, N, d_model)`` to ``(B, N, d_model)``."""
+    """A stack of :class:`EncoderLayer`: ``(B, N, d_model)`` to ``(B, N, d_model)``.
+
+    ``pre_norm=True`` gives the pre-norm stack of decoder-only models (with a final norm);
+    ``forward(x, attn_mask)`` takes a boolean mask (e.g. causal) for the non-residual attention.
+    """
 
     def __init__(
         self,
@@ -129,15 +142,17 @@ class TransformerEncoder(nn.Module):
         dropout: float,
         norm: str = "batch",
         residual_attention: bool = True,
+        pre_norm: bool = False,
     ):
         super().__init__()
         self.layers = nn.ModuleList(
-            EncoderLayer(d_model, n_heads, d_ff, dropout, norm, residual_attention)
+            EncoderLayer(d_model, n_heads, d_ff, dropout, norm, residual_attention, pre_norm)
             for _ in range(n_layers)
         )
+        self.final_norm = Norm(d_model, norm) if pre_norm else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
         scores = None
         for layer in self.layers:
-            x, scores = layer(x, scores)
-        return x
+            x, scores = layer(x, scores, attn_mask)
+        return self.final_norm(x) if self.final_norm is not None else x

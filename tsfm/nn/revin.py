@@ -27,11 +27,26 @@ class RevIN(nn.Module):
             self.weight = nn.Parameter(torch.ones(n_channels))
             self.bias = nn.Parameter(torch.zeros(n_channels))
 
-    def normalize(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """``x (B, L, C)`` to normalised ``(B, L, C)`` and the statistics ``(B, 1, C)`` each."""
-        mean = x.mean(dim=1, keepdim=True).detach()
-        std = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + self.eps).detach()
+    def normalize(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``x (B, L, C)`` to normalised ``(B, L, C)`` and the statistics ``(B, 1, C)`` each.
+
+        With ``mask (B, L)`` (True on real rows) the statistics use the real rows only and the
+        padded rows come out as 0.
+        """
+        if mask is None:
+            mean = x.mean(dim=1, keepdim=True).detach()
+            var = x.var(dim=1, keepdim=True, unbiased=False).detach()
+        else:
+            weight = mask[..., None].to(x.dtype)
+            count = weight.sum(dim=1, keepdim=True).clamp(min=1.0)
+            mean = ((x * weight).sum(dim=1, keepdim=True) / count).detach()
+            var = ((((x - mean) * weight) ** 2).sum(dim=1, keepdim=True) / count).detach()
+        std = torch.sqrt(var + self.eps)
         z = (x - mean) / std
+        if mask is not None:
+            z = z * mask[..., None]
         if self.affine:
             z = z * self.weight + self.bias
         return z, (mean, std)

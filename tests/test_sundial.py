@@ -1,0 +1,136 @@
+"""The flow-matching head on a known distribution, and SundialForecaster's probabilistic API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import tsfm
+from tsfm.models.sundial import Sundial, SundialConfig, SundialForecaster
+from tsfm.nn.flow import FlowHead
+
+from .conftest import make_long, make_wide
+
+LOW_SHARE, GAP, NOISE = 0.3, 1.5, 0.2
+
+
+def _mixture(n: int, generator: torch.Generator):
+    """Condition c ~ U(-1, 1); y = c - 1.5 with probability 0.3, else c + 1.5; plus N(0, 0.2)."""
+    c = torch.rand(n, 1, generator=generator) * 2 - 1
+    low = torch.rand(n, 1, generator=generator) < LOW_SHARE
+    y = c + torch.where(low, -GAP, GAP) + NOISE * torch.randn(n, 1, generator=generator)
+    return c, y
+
+
+@pytest.fixture(scope="module")
+def trained_head():
+    torch.manual_seed(0)
+    head = FlowHead(1, 1, width=48, n_blocks=2)
+    optimiser = torch.optim.Adam(head.parameters(), lr=3e-3)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, 900)
+    data = torch.Generator().manual_seed(1)
+    with torch.enable_grad():
+        for _ in range(900):
+            c, y = _mixture(256, data)
+            loss = head.loss(c, y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+    return head
+
+
+def test_flow_head_matches_a_bimodal_conditional_distribution(trained_head):
+    c = 0.5
+    seed = torch.Generator().manual_seed(3)
+    draws = trained_head.sample(torch.tensor([[c]]), 4000, steps=40, generator=seed)
+    draws = draws[0, :, 0].numpy()
+    rng = np.random.default_rng(0)
+    low = rng.random(400_000) < LOW_SHARE
+    truth = c + np.where(low, -GAP, GAP) + NOISE * rng.normal(size=low.size)
+    assert abs(draws.mean() - truth.mean()) < 0.1  # true mean 1.1
+    assert abs(draws.std() / truth.std() - 1) < 0.1  # true sd 1.39
+    for q in (0.1, 0.25, 0.5, 0.75, 0.9):
+        assert abs(np.quantile(draws, q) - np.quantile(truth, q)) < 0.2, q
+    # bimodal, not collapsed to the mean: the right share in the low mode, few in the gap
+    assert abs((draws < c).mean() - LOW_SHARE) < 0.05
+    assert ((draws > c - 0.8) & (draws < c + 0.8)).mean() < 0.05
+    # the condition moves the distribution
+    shifted = trained_head.sample(torch.tensor([[-0.5]]), 2000, steps=40,
+                                  generator=torch.Generator().manual_seed(3))  # fmt: skip
+    assert abs(shifted.mean().item() - (draws.mean() - 1.0)) < 0.15
+
+
+def test_sampler_is_deterministic_given_a_seed_and_shares_the_condition(trained_head):
+    cond = torch.tensor([[0.1], [0.7], [-0.3]])
+
+    def draw(seed):
+        return trained_head.sample(cond, 16, steps=8, generator=torch.Generator().manual_seed(seed))
+
+    a, b, other = draw(5), draw(5), draw(6)
+    assert a.shape == (3, 16, 1)
+    assert torch.equal(a, b) and not torch.equal(a, other)
+
+
+def test_sundial_hidden_states_ignore_padding():
+    cfg = SundialConfig(context_length=32, prediction_length=8, patch_len=8, d_model=16,
+                        n_heads=2, d_ff=32, n_layers=2, flow_width=16, flow_blocks=1)  # fmt: skip
+    torch.manual_seed(0)
+    module = Sundial(cfg).eval()
+    z = torch.randn(2, 32)
+    mask = torch.ones(2, 32, dtype=torch.bool)
+    mask[:, :13] = False  # 19 real values: two padded patches and a partial one
+    garbage = z.clone()
+    garbage[:, :13] = 100.0
+    h1, real = module.hidden(z * mask, mask)
+    h2, _ = module.hidden(garbage, mask)
+    assert real[0].tolist() == [False, True, True, True]
+    torch.testing.assert_close(h1[:, 1:], h2[:, 1:])
+
+
+def test_forecaster_quantiles_samples_and_rollout():
+    wide = make_wide(300, channels=2)
+    params = SundialForecaster._test_params()
+    model = SundialForecaster(**params).fit(wide)
+    forecast = model.predict(quantiles=[0.1, 0.5, 0.9])
+    assert list(forecast.columns.get_level_values(1).unique()) == ["mean", "q0.1", "q0.5", "q0.9"]
+    for channel in ("ch0", "ch1"):
+        q = forecast[channel]
+        assert (q["q0.1"] <= q["q0.5"]).all() and (q["q0.5"] <= q["q0.9"]).all()
+        np.testing.assert_allclose(q["mean"], q["q0.5"])  # point="median"
+    samples = model.predict_samples(num_samples=7)
+    assert samples.shape == (1, 7, 12, 2)
+    np.testing.assert_array_equal(samples, model.predict_samples(num_samples=7))  # seeded
+    longer = model.predict(horizon=30)  # beyond the trained 12 steps: rolled forward
+    assert longer.shape == (30, 2) and np.isfinite(longer.to_numpy()).all()
+
+
+def test_shorter_than_context_series_forecast():
+    long = make_long((300, 30))  # s1 has 30 rows, context_length is 48
+    model = SundialForecaster(**SundialForecaster._test_params()).fit(long[long.unique_id == "s0"])
+    forecast = model.predict(long, quantiles=[0.1, 0.9])
+    assert forecast.groupby("unique_id").size().to_dict() == {"s0": 12, "s1": 12}
+    assert np.isfinite(forecast[["mean", "q0.1", "q0.9"]].to_numpy()).all()
+    s1 = long[long.unique_id == "s1"]["y"]
+    assert abs(forecast[forecast.unique_id == "s1"]["mean"].mean() - s1.mean()) < 3 * s1.std()
+
+
+def test_evaluation_scores_crps_wql_and_coverage():
+    wide = make_wide(300, channels=2)
+    model = SundialForecaster(**SundialForecaster._test_params()).fit(wide.iloc[:240])
+    metrics = model.evaluate(wide, test_start=240, stride=12, quantiles=[0.1, 0.9])
+    overall = metrics.iloc[-1]
+    for column in ("crps", "wql", "interval_80", "coverage_0.1", "mse"):
+        assert np.isfinite(overall[column]), column
+    assert 0 < overall["crps"] < overall["mae"]  # CRPS of a spread forecast is below its MAE
+    result = tsfm.backtest(model, wide, 12, n_windows=2, refit=False, quantiles=[0.1, 0.9])
+    assert np.isfinite(result.overall().loc["SundialForecaster", "crps"])
+    assert "crps" in result.leaderboard(metric="crps").columns
+
+
+def test_point_must_be_median_or_mean():
+    with pytest.raises(ValueError, match="point must be"):
+        SundialForecaster(**{**SundialForecaster._test_params(), "point": "mode"}).fit(
+            make_wide(200, 1)
+        )

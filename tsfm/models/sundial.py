@@ -1,0 +1,229 @@
+"""Sundial (Liu et al., "Sundial: A Family of Highly Capable Time Series Foundation Models",
+ICML 2025): a decoder-only patch Transformer with a flow-matching head.
+
+Each channel is its own series (channel independence). The context is RevIN-normalised over its
+real values, left-padded to whole patches (padding masked: a patch embeds its values and its
+mask), and read by a causal pre-norm Transformer. The hidden state at every patch conditions the
+flow head (:class:`~tsfm.nn.flow.FlowHead`), which learns the distribution of the next
+``output_length`` values; training uses every position of every window at once. Prediction
+samples from the last position; a horizon beyond ``output_length`` is reached by rolling each
+sample path forward. The point forecast (the ``"mean"`` output of every tsfm forecaster) is the
+sample median (``point="median"``) or mean; quantiles and raw samples come from the samples.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsfm.models.neural import PREDICT_BATCH, NeuralForecaster, torch_threads
+from tsfm.nn import RevIN, TransformerEncoder, fold_channels
+from tsfm.nn.dropout import FastDropout
+from tsfm.nn.flow import FlowHead
+
+
+@dataclass
+class SundialConfig:
+    """Sundial architecture and sampling.
+
+    Parameters
+    ----------
+    context_length, prediction_length : int
+        Longest context ``L`` and the horizon ``H`` trained for.
+    patch_len : int
+        Values per patch ``P`` (non-overlapping).
+    d_model, n_heads, d_ff, n_layers, dropout
+        The causal Transformer.
+    output_length : int, optional
+        Values each position generates; default ``prediction_length``.
+    flow_width, flow_blocks : int
+        The flow head's MLP.
+    num_samples : int
+        Sample paths per forecast.
+    sampling_steps : int
+        Euler steps per sample.
+    point : {"median", "mean"}
+        The point forecast.
+    revin : bool
+        Normalise each context by its own statistics.
+    """
+
+    context_length: int = 512
+    prediction_length: int = 96
+    patch_len: int = 16
+    d_model: int = 64
+    n_heads: int = 4
+    d_ff: int = 256
+    n_layers: int = 3
+    dropout: float = 0.1
+    output_length: int | None = None
+    flow_width: int = 256
+    flow_blocks: int = 3
+    num_samples: int = 100
+    sampling_steps: int = 50
+    point: str = "median"
+    revin: bool = True
+
+
+class Sundial(nn.Module):
+    """Decoder-only patch Transformer with a flow head, over univariate series ``(B', L)``."""
+
+    def __init__(self, cfg: SundialConfig):
+        super().__init__()
+        P = cfg.patch_len
+        self.patch_len, self.context_length = P, cfg.context_length
+        self.n_patches = math.ceil(cfg.context_length / P)
+        self.output_length = cfg.output_length or cfg.prediction_length
+        self.revin = RevIN(1) if cfg.revin else None
+        self.embedding = nn.Linear(2 * P, cfg.d_model)
+        self.position = nn.Parameter(torch.empty(self.n_patches, cfg.d_model).uniform_(-0.02, 0.02))
+        self.dropout = FastDropout(cfg.dropout)
+        self.decoder = TransformerEncoder(
+            cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.n_layers, cfg.dropout, norm="layer",
+            residual_attention=False, pre_norm=True,
+        )  # fmt: skip
+        self.flow = FlowHead(cfg.d_model, self.output_length, cfg.flow_width, cfg.flow_blocks)
+
+    def normalize(self, series: torch.Tensor, mask: torch.Tensor):
+        """``(B', T)`` series to RevIN-normalised values and stats ``(mean, std)``, ``(B', 1)``."""
+        if self.revin is None:
+            zero = torch.zeros(series.shape[0], 1)
+            return series * mask, (zero, zero + 1.0)
+        z, (mean, std) = self.revin.normalize(series[..., None], mask)
+        return z[..., 0], (mean[..., 0], std[..., 0])
+
+    def hidden(self, z: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised context ``z (B', L)`` with ``mask`` to hidden states ``(B', N, d_model)``
+        and the real-patch mask ``(B', N)``; the last position ends at the forecast origin."""
+        P, N = self.patch_len, self.n_patches
+        pad = N * P - z.shape[1]
+        z = nn.functional.pad(z, (pad, 0))
+        m = nn.functional.pad(mask.to(z.dtype), (pad, 0))
+        values, observed = z.view(-1, N, P), m.view(-1, N, P)
+        tokens = self.embedding(torch.cat([values * observed, observed], dim=-1)) + self.position
+        real = observed.amax(dim=-1) > 0  # (B', N)
+        causal = torch.ones(N, N, dtype=torch.bool).tril()
+        allowed = causal & (real[:, None, :] | torch.eye(N, dtype=torch.bool))  # (B', N, N)
+        return self.decoder(self.dropout(tokens), allowed[:, None]), real
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Flow loss of every position's next ``output_length`` values: ``x (B, L, C)``,
+        ``y (B, H, C)`` with ``H >= output_length``."""
+        series, future = fold_channels(x), fold_channels(y)
+        mask = torch.ones_like(series, dtype=torch.bool)
+        z, (mean, std) = self.normalize(series, mask)
+        h, real = self.hidden(z, mask)
+        pad = self.n_patches * self.patch_len - z.shape[1]
+        timeline = torch.cat([nn.functional.pad(z, (pad, 0)), (future - mean) / std], dim=1)
+        targets = timeline.unfold(1, self.output_length, self.patch_len)  # (B', N + k, out)
+        targets = targets[:, 1 : self.n_patches + 1]  # position i: the values after patch i
+        usable = real[:, : targets.shape[1]]
+        return self.flow.loss(h[:, : targets.shape[1]][usable], targets[usable])
+
+    @torch.no_grad()
+    def sample(self, series, mask, horizon, n_samples, steps, generator) -> torch.Tensor:
+        """Sample paths ``(B', n_samples, horizon)`` on the input's scale for contexts
+        ``series (B', L)`` with ``mask``; paths are rolled forward past ``output_length``."""
+        z, (mean, std) = self.normalize(series, mask)
+        h, _ = self.hidden(z, mask)
+        paths = self.flow.sample(h[:, -1], n_samples, steps, generator)  # (B', S, out)
+        B = z.shape[0]
+        while paths.shape[-1] < horizon:  # every path continues from its own past
+            context = torch.cat([z.repeat_interleave(n_samples, 0), paths.flatten(0, 1)], dim=1)
+            generated = torch.ones(B * n_samples, paths.shape[-1], dtype=torch.bool)
+            keep = torch.cat([mask.repeat_interleave(n_samples, 0), generated], dim=1)
+            context, keep = context[:, -self.context_length :], keep[:, -self.context_length :]
+            h, _ = self.hidden(context, keep)
+            step = self.flow.sample(h[:, -1], 1, steps, generator).view(B, n_samples, -1)
+            paths = torch.cat([paths, step], dim=-1)
+        return paths[..., :horizon] * std[..., None] + mean[..., None]
+
+
+class SundialForecaster(NeuralForecaster):
+    """Sundial as a scikit-learn style, probabilistic forecaster.
+
+    Hyperparameters: :class:`SundialConfig` then :class:`~tsfm.training.config.TrainConfig`.
+    ``predict(..., quantiles=[...])`` adds quantile columns; :meth:`predict_samples` gives the
+    raw sample paths. ``random_state`` seeds training and sampling alike.
+    """
+
+    config_class = SundialConfig
+    probabilistic = True
+
+    def _build_module(self, n_channels: int) -> nn.Module:
+        if self.point not in ("median", "mean"):
+            raise ValueError(f"point must be 'median' or 'mean', got {self.point!r}")
+        if (self.output_length or self.prediction_length) > self.prediction_length:
+            raise ValueError("output_length cannot exceed prediction_length (the training target)")
+        return Sundial(self._config())
+
+    def _loop_options(self) -> dict:
+        return {"step_fn": lambda module, x, y: module.loss(x, y)}
+
+    def _predict_batch(self, context, mask, horizon, quantiles):
+        samples = self._samples(context, mask, horizon, self.num_samples)  # (N, S, H, C)
+        point = np.median(samples, axis=1) if self.point == "median" else samples.mean(axis=1)
+        out = {"mean": point}
+        for q in quantiles or ():
+            out[f"q{q}"] = np.quantile(samples, q, axis=1)
+        out["samples"] = samples
+        return out
+
+    def predict_samples(self, data=None, *, horizon: int | None = None, num_samples=None):
+        """Raw sample paths after the end of each series.
+
+        Returns
+        -------
+        ndarray, shape (S, num_samples, horizon, C)
+            For the ``S`` series of ``data`` (default: the training data) in their order.
+        """
+        from tsfm.data.panel import left_pad_stack
+
+        panel = self._context_panel(data)
+        horizon = self._check_horizon(horizon)
+        context, mask = left_pad_stack(panel.values, self._context_rows(panel))
+        return self._samples(context, mask, horizon, num_samples or self.num_samples)
+
+    def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:
+        N, L, C = context.shape
+        # standardise each context by its real values, as every neural forecaster does
+        real = mask[:, :, None]
+        count = np.maximum(real.sum(axis=1, keepdims=True), 1)
+        mean = np.where(real, context, 0.0).sum(axis=1, keepdims=True) / count
+        std = np.sqrt(np.where(real, (context - mean) ** 2, 0.0).sum(axis=1, keepdims=True) / count)
+        std = np.where(std > 0, std, 1.0)
+        scaled = np.where(real, (context - mean) / std, 0.0)
+        series = torch.from_numpy(scaled.transpose(0, 2, 1).reshape(N * C, L))
+        keep = torch.from_numpy(np.repeat(mask, C, axis=0))
+        generator = torch.Generator().manual_seed(self.random_state)
+        chunks = []
+        with torch_threads(self.n_threads), torch.inference_mode():
+            self.module_.eval()
+            for start in range(0, N * C, PREDICT_BATCH):
+                rows = slice(start, start + PREDICT_BATCH)
+                chunks.append(
+                    self.module_.sample(
+                        series[rows].float(),
+                        keep[rows],
+                        horizon,
+                        n_samples,
+                        self.sampling_steps,
+                        generator,
+                    )  # fmt: skip
+                )
+        samples = torch.cat(chunks).numpy().astype(np.float64)  # (N*C, S, H)
+        samples = samples.reshape(N, C, n_samples, horizon).transpose(0, 2, 3, 1)
+        return samples * std[:, None] + mean[:, None]
+
+    @classmethod
+    def _test_params(cls) -> dict:
+        return {
+            "context_length": 48, "prediction_length": 12, "patch_len": 8, "d_model": 16,
+            "n_heads": 2, "d_ff": 32, "n_layers": 1, "flow_width": 32, "flow_blocks": 1,
+            "num_samples": 20, "sampling_steps": 5, "max_epochs": 2, "batch_size": 32,
+            "learning_rate": 1e-3, "verbose": 0, "n_threads": 1,
+        }  # fmt: skip
