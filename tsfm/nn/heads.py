@@ -11,16 +11,24 @@ from tsfm.nn.dropout import FastDropout
 class FlattenHead(nn.Module):
     """Flatten all patch tokens of a series and map them linearly to the horizon.
 
-    ``(B, N, d_model)`` to ``(B, horizon)``.
+    ``(B, N, d_model)`` to ``(B, horizon)``. Dropout acts on the forecast (PatchTST's official
+    head) or, with ``dropout_first``, on the flattened tokens (PatchTSMixer's).
     """
 
-    def __init__(self, n_patches: int, d_model: int, horizon: int, dropout: float = 0.0):
+    def __init__(
+        self, n_patches: int, d_model: int, horizon: int, dropout: float = 0.0,
+        dropout_first: bool = False,
+    ):  # fmt: skip
         super().__init__()
         self.linear = nn.Linear(n_patches * d_model, horizon)
         self.dropout = FastDropout(dropout)
+        self.dropout_first = dropout_first
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.linear(tokens.flatten(start_dim=-2)))
+        flat = tokens.flatten(start_dim=-2)
+        if self.dropout_first:
+            return self.linear(self.dropout(flat))
+        return self.dropout(self.linear(flat))
 
 
 class PatchReconstructionHead(nn.Module):
