@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         help="time tsfm.backtest over 1k, 3k and 10k synthetic series instead",
     )
     p.add_argument("--max-epochs", type=int, default=None, help="epoch budget (default: paper's)")
+    p.add_argument("--stride", type=int, default=1, help="test origin every k rows (default 1)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a hyperparameter")
     p.add_argument("--output", default="benchmarks", help="folder of results.csv and RESULTS.md")
     p.set_defaults(func=_benchmark)

@@ -147,6 +147,40 @@ CONFIGS: dict[str, PaperConfig] = {
             ("weather", 96): (0.149, 0.198),
         },
     ),  # fmt: skip
+    # Sundial-style model trained from scratch per dataset and horizon (no paper figures: the
+    # paper reports zero-shot results of large pretrained models); a small CPU-sized shape.
+    "sundial": PaperConfig(
+        model="SundialForecaster",
+        context_length=512,
+        params={
+            "patch_len": 16,
+            "d_model": 64,
+            "n_heads": 4,
+            "d_ff": 256,
+            "n_layers": 3,
+            "dropout": 0.1,
+            "flow_width": 128,
+            "flow_blocks": 3,
+            "num_samples": 100,
+            "sampling_steps": 10,
+            "batch_size": 64,
+            "learning_rate": 5e-4,
+            "lr_schedule": "decay",
+            "max_epochs": 30,
+            "early_stopping_patience": 5,
+        },
+    ),  # fmt: skip
+    "ets": PaperConfig(  # statsmodels ETS per window and channel (use --stride: it is slow)
+        model="ETS",
+        context_length=512,
+        params={"season_length": 24},
+        per_dataset={
+            "ettm1": {"season_length": 96},
+            "ettm2": {"season_length": 96},
+            "weather": {"season_length": 144},
+            "ili": {"season_length": 52},
+        },
+    ),  # fmt: skip
     "seasonal_naive": PaperConfig(
         model="SeasonalNaive",
         context_length=336,

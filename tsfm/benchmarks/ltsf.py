@@ -28,8 +28,11 @@ COLUMNS = [
     "date", "dataset", "horizon", "lookback", "model", "mse", "mae", "paper_mse", "paper_mae",
     "mse_vs_paper", "mse_official_loader", "epochs", "best_epoch", "train_seconds",
     "train_windows_per_s", "test_predict_seconds", "peak_rss_mib", "n_params", "machine",
-    "commit", "command",
+    "commit", "command", "crps", "wql", "interval_80", "test_stride",
 ]  # fmt: skip
+
+#: Quantiles asked of probabilistic models: the median and the 80% interval.
+QUANTILES = [0.1, 0.5, 0.9]
 
 
 def machine() -> str:
@@ -70,6 +73,7 @@ def run(
     *,
     overrides: dict | None = None,
     command: str | None = None,
+    stride: int = 1,
 ) -> dict:
     """Fit and score one configuration; return the results row.
 
@@ -83,6 +87,12 @@ def run(
     overrides : dict, optional
         Hyperparameters replacing the paper's (e.g. a smaller epoch budget); recorded in the row
         through the command.
+    stride : int
+        Test origins every ``stride`` rows (1: every window, the protocol; more for slow
+        per-series models such as ETS, recorded in ``test_stride``).
+
+    Probabilistic models are also scored on their quantiles (0.1, 0.5, 0.9): ``wql``, the 80%
+    ``interval_80`` coverage and, for sample-based models, ``crps``.
     """
     if config_name not in CONFIGS:
         raise ValueError(f"unknown configuration {config_name!r}; choose from {sorted(CONFIGS)}")
@@ -99,15 +109,17 @@ def run(
     model.fit(train, validation_data=val)
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
+    quantiles = QUANTILES if model.probabilistic else None
     metrics, forecasts = model.evaluate(
-        frame, test_start=borders.test_origin, return_forecasts=True
-    )
+        frame, test_start=borders.test_origin, stride=stride, quantiles=quantiles,
+        return_forecasts=True,
+    )  # fmt: skip
     predict_seconds = time.perf_counter() - start
     overall = metrics.iloc[-1]
     # The official LTSF test loaders drop the last incomplete batch: the score on those windows.
     batch = getattr(model, "batch_size", None)
     official = ""
-    if batch:
+    if batch and stride == 1:
         cutoffs = forecasts["cutoff"].drop_duplicates().sort_values()
         kept = cutoffs.iloc[: len(cutoffs) // batch * batch]
         rows = forecasts[forecasts["cutoff"].isin(kept)]
@@ -141,6 +153,10 @@ def run(
         "machine": machine(),
         "commit": git_commit(),
         "command": command or "",
+        "crps": round(float(overall["crps"]), 4) if "crps" in overall else "",
+        "wql": round(float(overall["wql"]), 4) if "wql" in overall else "",
+        "interval_80": round(float(overall["interval_80"]), 3) if "interval_80" in overall else "",
+        "test_stride": stride,
     }
     return row
 
@@ -156,8 +172,9 @@ def append(row: dict, folder: Path) -> None:
             with open(path) as f:
                 rows = list(csv.DictReader(f))
         rows.append(row)
+        extra = sorted({key for r in rows for key in r} - set(COLUMNS))  # from newer versions
         with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, restval="")
+            writer = csv.DictWriter(f, fieldnames=COLUMNS + extra, restval="")
             writer.writeheader()
             writer.writerows(rows)
         write_markdown(folder)
@@ -168,9 +185,9 @@ def write_markdown(folder: Path) -> None:
     with open(folder / "results.csv") as f:
         rows = list(csv.DictReader(f))
     shown = ["dataset", "horizon", "lookback", "model", "mse", "mae", "paper_mse", "paper_mae",
-             "mse_vs_paper", "mse_official_loader", "epochs", "best_epoch", "train_seconds",
-             "train_windows_per_s", "test_predict_seconds", "peak_rss_mib", "commit",
-             "command"]  # fmt: skip
+             "mse_vs_paper", "mse_official_loader", "crps", "wql", "interval_80", "test_stride",
+             "epochs", "best_epoch", "train_seconds", "train_windows_per_s",
+             "test_predict_seconds", "peak_rss_mib", "commit", "command"]  # fmt: skip
     lines = [
         "# Benchmark results",
         "",
@@ -179,6 +196,9 @@ def write_markdown(folder: Path) -> None:
         "channel z-normalised with training statistics, early stopping on the validation part,",
         "every test window at stride 1 (none dropped); MSE/MAE on the normalised scale averaged",
         "over windows, steps and channels. `mse_vs_paper` compares with the paper's own figure;",
+        "probabilistic models add `crps` (from samples), `wql` and the 80% interval coverage",
+        "`interval_80` from their 0.1/0.5/0.9 quantiles; `test_stride` > 1 marks a run scored",
+        "on every k-th test origin only (slow per-series models);",
         "`mse_official_loader` is our MSE on only the test windows the official code scores",
         "(its test loader drops the last incomplete batch of `batch_size` windows). The table",
         "shows the newest run of each dataset/model/horizon; `results.csv` keeps every run.",
@@ -191,7 +211,7 @@ def write_markdown(folder: Path) -> None:
     latest = {(r["dataset"], r["model"], int(r["horizon"])): r for r in rows}  # the newest run
     for key in sorted(latest):
         row = latest[key]
-        cells = [f"`{row[c]}`" if c == "command" else str(row[c]) for c in shown]
+        cells = [f"`{row[c]}`" if c == "command" else str(row.get(c) or "") for c in shown]
         lines.append("| " + " | ".join(cells) + " |")
     lines += averages(latest)
     machines = sorted({r["machine"] for r in rows})
@@ -264,7 +284,10 @@ def main(args) -> int:
         "tsfm " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("tsfm") else " ".join(sys.argv)
     )
     for horizon in args.horizon:
-        row = run(args.model, args.dataset, horizon, overrides=overrides, command=command)
+        row = run(
+            args.model, args.dataset, horizon, overrides=overrides, command=command,
+            stride=args.stride,
+        )  # fmt: skip
         append(row, Path(args.output))
         print(", ".join(f"{k}={row[k]}" for k in COLUMNS[1:18]), flush=True)
     return 0

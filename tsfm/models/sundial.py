@@ -42,6 +42,9 @@ class SundialConfig:
         Values each position generates; default ``prediction_length``.
     flow_width, flow_blocks : int
         The flow head's MLP.
+    train_positions : int, optional
+        Positions per series whose next values train the flow head at each step, drawn at
+        random among the real ones (``None``: all, as on a GPU; a few keep CPU steps cheap).
     num_samples : int
         Sample paths per forecast.
     sampling_steps : int
@@ -63,6 +66,7 @@ class SundialConfig:
     output_length: int | None = None
     flow_width: int = 256
     flow_blocks: int = 3
+    train_positions: int | None = 8
     num_samples: int = 100
     sampling_steps: int = 50
     point: str = "median"
@@ -78,6 +82,7 @@ class Sundial(nn.Module):
         self.patch_len, self.context_length = P, cfg.context_length
         self.n_patches = math.ceil(cfg.context_length / P)
         self.output_length = cfg.output_length or cfg.prediction_length
+        self.train_positions = cfg.train_positions
         self.revin = RevIN(1) if cfg.revin else None
         self.embedding = nn.Linear(2 * P, cfg.d_model)
         self.position = nn.Parameter(torch.empty(self.n_patches, cfg.d_model).uniform_(-0.02, 0.02))
@@ -122,6 +127,10 @@ class Sundial(nn.Module):
         targets = timeline.unfold(1, self.output_length, self.patch_len)  # (B', N + k, out)
         targets = targets[:, 1 : self.n_patches + 1]  # position i: the values after patch i
         usable = real[:, : targets.shape[1]]
+        if self.train_positions is not None and self.train_positions < usable.shape[1]:
+            score = torch.rand(usable.shape).masked_fill(~usable, 2.0)  # real positions first
+            chosen = score.argsort(dim=1)[:, : self.train_positions]
+            usable = usable & torch.zeros_like(usable).scatter_(1, chosen, True)
         return self.flow.loss(h[:, : targets.shape[1]][usable], targets[usable])
 
     @torch.no_grad()
