@@ -1,0 +1,30 @@
+"""The `tsfm benchmark` runner: a results row, probabilistic columns, the Markdown tables."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from tsfm.benchmarks.ltsf import COLUMNS, append, run
+
+from .conftest import dataset_or_skip
+
+
+def test_runner_scores_a_probabilistic_baseline_and_writes_tables(tmp_path):
+    dataset_or_skip("etth1")
+    rows = [run("seasonal_naive", "etth1", h, command="test", stride=s)
+            for h, s in ((96, 1), (192, 24), (336, 24), (720, 24))]  # fmt: skip
+    first = rows[0]
+    assert first["mse"] == pytest.approx(0.512, abs=1e-3)  # REFERENCE.md
+    assert first["paper_mse"] == 0.512 and first["mse_vs_paper"] == "+0.0%"
+    assert 0.5 < first["interval_80"] < 1 and first["wql"] > 0 and first["crps"] == ""
+    assert rows[1]["test_stride"] == 24 and rows[1]["mse_official_loader"] == ""
+    for row in rows:
+        append(row, tmp_path)
+    with open(tmp_path / "results.csv") as f:
+        stored = list(csv.DictReader(f))
+    assert len(stored) == 4 and list(stored[0])[: len(COLUMNS)] == COLUMNS
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "| etth1 | 96 | 336 | seasonal_naive | 0.5122" in text
+    assert "## Averages over horizons" in text and "96/192/336/720" in text
