@@ -65,6 +65,12 @@ def measure(names=("patchtst42", "tsmixer")) -> list[dict]:
     return results
 
 
+def _shape(name: str) -> str:
+    params = CONFIGS[name].params
+    keys = ("n_layers", "d_model", "expansion", "patch_len", "stride")
+    return ", ".join(f"{k} {params[k]}" for k in keys if k in params)
+
+
 def main(args) -> int:
     patchtst, mixer = measure()
     command = "tsfm " + " ".join(sys.argv[1:])
@@ -74,8 +80,8 @@ def main(args) -> int:
         f"Command: `{command}` (tsfm/benchmarks/mixer_speed.py), commit {git_commit()}.",
         f"Machine: {machine()}. ETTh1, lookback {LOOKBACK}, horizon {HORIZON}, batch {BATCH},",
         f"{THREADS} threads, one epoch; each model in its own process. PatchTST in its ETTh1",
-        "paper shape (3 layers, d_model 16, patch 16 / stride 8, i.e. PatchTST/64 at L=512),",
-        "TSMixer in the `tsmixer` configuration (2 layers, d_model 48, patch 16 / stride 16).",
+        f"paper shape ({_shape('patchtst42')}; PatchTST/64 at L=512), TSMixer in the `tsmixer`",
+        f"configuration ({_shape('tsmixer')}).",
         "",
         "| model | parameters | train windows/s | epoch (s) | peak RSS MiB | "
         "RSS growth in training MiB |",
