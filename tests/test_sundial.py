@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -134,3 +135,26 @@ def test_point_must_be_median_or_mean():
         SundialForecaster(**{**SundialForecaster._test_params(), "point": "mode"}).fit(
             make_wide(200, 1)
         )
+
+
+@pytest.mark.parametrize("cls", [tsfm.PatchTSTForecaster, tsfm.TSMixerForecaster],
+                         ids=lambda c: c.__name__)  # fmt: skip
+def test_flow_head_option_on_other_patch_models(cls, tmp_path):
+    wide = make_wide(300, channels=2)
+    params = {**cls._test_params(), "flow_width": 32, "flow_blocks": 1, "num_samples": 30,
+              "sampling_steps": 5}  # fmt: skip
+    point = cls(**params).fit(wide)
+    assert not point.probabilistic
+    with pytest.raises(ValueError, match="point forecasts only"):
+        point.predict(quantiles=[0.1])
+    model = cls(**params, head="flow").fit(wide)
+    assert model.probabilistic and model.history_[-1]["train_loss"] > 0
+    forecast = model.predict(quantiles=[0.1, 0.9])
+    lower, upper = (forecast.xs(q, axis=1, level=1) for q in ("q0.1", "q0.9"))
+    assert (lower <= upper).all().all()
+    metrics = model.evaluate(wide, test_start=250, stride=10, quantiles=[0.1, 0.9])
+    assert np.isfinite(metrics.iloc[-1]["crps"])
+    loaded = tsfm.BaseForecaster.load(model.save(tmp_path / "flow"))
+    pd.testing.assert_frame_equal(loaded.predict(quantiles=[0.1]), model.predict(quantiles=[0.1]))
+    with pytest.raises(ValueError, match="head must be"):
+        cls(**params, head="gaussian").fit(wide)

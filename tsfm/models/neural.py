@@ -84,13 +84,17 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     """Base of the torch forecasters. Subclasses set ``config_class`` and ``_build_module``."""
 
     config_class: ClassVar[type]
+    #: Optional dataclass of output options (e.g. the flow head) whose fields join the
+    #: hyperparameters after the architecture's.
+    output_class: ClassVar[type | None] = None
     #: Optional dataclass whose fields replace TrainConfig defaults for this model.
     training_defaults: ClassVar[type | None] = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "config_class" in cls.__dict__:
-            fields = dataclasses.fields(cls.config_class) + dataclasses.fields(TrainConfig)
+            output = dataclasses.fields(cls.output_class) if cls.output_class else ()
+            fields = dataclasses.fields(cls.config_class) + output + dataclasses.fields(TrainConfig)
             overrides = dataclasses.asdict(cls.training_defaults()) if cls.training_defaults else {}
             cls.__init__ = _generated_init(list(fields), overrides)
 

@@ -15,6 +15,7 @@ from torch import nn
 
 from tsfm.models.neural import NeuralForecaster
 from tsfm.models.pretraining import MaskedPatchPretraining
+from tsfm.models.sampling import FlowHeadOption
 from tsfm.nn import (
     FlattenHead,
     PatchBackbone,
@@ -97,10 +98,11 @@ class PatchTST(nn.Module):
         return self.revin.denormalize(y, stats) if stats is not None else y
 
 
-class PatchTSTForecaster(MaskedPatchPretraining, NeuralForecaster):
+class PatchTSTForecaster(FlowHeadOption, MaskedPatchPretraining, NeuralForecaster):
     """PatchTST as a scikit-learn style forecaster.
 
-    Hyperparameters: :class:`PatchTSTConfig` (architecture) then
+    Hyperparameters: :class:`PatchTSTConfig` (architecture),
+    :class:`~tsfm.models.sampling.FlowOutputConfig` (``head="flow"`` for sample paths) and
     :class:`~tsfm.training.config.TrainConfig` (training), all keyword-only.
 
     Examples
@@ -112,7 +114,8 @@ class PatchTSTForecaster(MaskedPatchPretraining, NeuralForecaster):
     config_class = PatchTSTConfig
 
     def _build_module(self, n_channels: int) -> nn.Module:
-        return self._with_pretrained_backbone(PatchTST(self._config(), n_channels))
+        module = self._with_pretrained_backbone(PatchTST(self._config(), n_channels))
+        return self._with_output(module)
 
     @classmethod
     def _test_params(cls) -> dict:

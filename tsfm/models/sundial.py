@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from tsfm.models.neural import PREDICT_BATCH, NeuralForecaster, torch_threads
+from tsfm.models.neural import NeuralForecaster
+from tsfm.models.sampling import sample_contexts, summarise
 from tsfm.nn import RevIN, TransformerEncoder, fold_channels
 from tsfm.nn.dropout import FastDropout
 from tsfm.nn.flow import FlowHead
@@ -174,13 +175,8 @@ class SundialForecaster(NeuralForecaster):
         return {"step_fn": lambda module, x, y: module.loss(x, y)}
 
     def _predict_batch(self, context, mask, horizon, quantiles):
-        samples = self._samples(context, mask, horizon, self.num_samples)  # (N, S, H, C)
-        point = np.median(samples, axis=1) if self.point == "median" else samples.mean(axis=1)
-        out = {"mean": point}
-        for q in quantiles or ():
-            out[f"q{q}"] = np.quantile(samples, q, axis=1)
-        out["samples"] = samples
-        return out
+        return summarise(self._samples(context, mask, horizon, self.num_samples), self.point,
+                         quantiles)  # fmt: skip
 
     def predict_samples(self, data=None, *, horizon: int | None = None, num_samples=None):
         """Raw sample paths after the end of each series.
@@ -198,35 +194,18 @@ class SundialForecaster(NeuralForecaster):
         return self._samples(context, mask, horizon, num_samples or self.num_samples)
 
     def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:
-        N, L, C = context.shape
-        # standardise each context by its real values, as every neural forecaster does
-        real = mask[:, :, None]
-        count = np.maximum(real.sum(axis=1, keepdims=True), 1)
-        mean = np.where(real, context, 0.0).sum(axis=1, keepdims=True) / count
-        std = np.sqrt(np.where(real, (context - mean) ** 2, 0.0).sum(axis=1, keepdims=True) / count)
-        std = np.where(std > 0, std, 1.0)
-        scaled = np.where(real, (context - mean) / std, 0.0)
-        series = torch.from_numpy(scaled.transpose(0, 2, 1).reshape(N * C, L))
-        keep = torch.from_numpy(np.repeat(mask, C, axis=0))
-        generator = torch.Generator().manual_seed(self.random_state)
-        chunks = []
-        with torch_threads(self.n_threads), torch.inference_mode():
-            self.module_.eval()
-            for start in range(0, N * C, PREDICT_BATCH):
-                rows = slice(start, start + PREDICT_BATCH)
-                chunks.append(
-                    self.module_.sample(
-                        series[rows].float(),
-                        keep[rows],
-                        horizon,
-                        n_samples,
-                        self.sampling_steps,
-                        generator,
-                    )  # fmt: skip
-                )
-        samples = torch.cat(chunks).numpy().astype(np.float64)  # (N*C, S, H)
-        samples = samples.reshape(N, C, n_samples, horizon).transpose(0, 2, 3, 1)
-        return samples * std[:, None] + mean[:, None]
+        self.module_.eval()
+
+        def draw(scaled, keep, generator):  # channels become series, then back
+            n, L, C = scaled.shape
+            series = scaled.transpose(1, 2).reshape(n * C, L)
+            paths = self.module_.sample(
+                series, keep.repeat_interleave(C, 0), horizon, n_samples, self.sampling_steps,
+                generator,
+            )  # fmt: skip
+            return paths.view(n, C, n_samples, horizon).permute(0, 2, 3, 1)
+
+        return sample_contexts(draw, context, mask, self.random_state, self.n_threads)
 
     @classmethod
     def _test_params(cls) -> dict:

@@ -24,6 +24,7 @@ from torch import nn
 
 from tsfm.models.neural import NeuralForecaster
 from tsfm.models.pretraining import MaskedPatchPretraining
+from tsfm.models.sampling import FlowHeadOption
 from tsfm.nn import FlattenHead, PatchBackbone, RevIN, fold_channels, unfold_channels
 from tsfm.nn.mixer import (
     MODES,
@@ -145,10 +146,11 @@ class TSMixer(nn.Module):
         return self.forecast_with_sums(x)[0]
 
 
-class TSMixerForecaster(MaskedPatchPretraining, NeuralForecaster):
+class TSMixerForecaster(FlowHeadOption, MaskedPatchPretraining, NeuralForecaster):
     """TSMixer as a scikit-learn style forecaster.
 
-    Hyperparameters: :class:`TSMixerConfig` (architecture) then
+    Hyperparameters: :class:`TSMixerConfig` (architecture),
+    :class:`~tsfm.models.sampling.FlowOutputConfig` (``head="flow"`` for sample paths) and
     :class:`~tsfm.training.config.TrainConfig` (training), all keyword-only.
 
     Examples
@@ -160,11 +162,12 @@ class TSMixerForecaster(MaskedPatchPretraining, NeuralForecaster):
     config_class = TSMixerConfig
 
     def _build_module(self, n_channels: int) -> nn.Module:
-        return self._with_pretrained_backbone(TSMixer(self._config(), n_channels))
+        module = self._with_pretrained_backbone(TSMixer(self._config(), n_channels))
+        return self._with_output(module)
 
     def _loop_options(self) -> dict:
-        if not self.hierarchy_block:
-            return {}
+        if self.head == "flow" or not self.hierarchy_block:
+            return super()._loop_options()
         base_loss = lookup(LOSSES, self.loss, "loss")
 
         def step(module: TSMixer, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,195 @@
+"""Sample-based forecasts: the flow head on any patch model, and the shared sampling plumbing.
+
+:class:`FlowOutput` turns a point patch model (one with ``revin``, ``backbone`` and
+``n_channels``, such as PatchTST or TSMixer) into a generative one: the flattened backbone
+tokens of each channel condition a :class:`~tsfm.nn.flow.FlowHead` over the whole horizon. A
+forecaster offers it through :class:`FlowHeadOption` (``head="flow"``). Both it and Sundial
+forecast through :func:`sample_contexts` and :func:`summarise`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsfm.models.neural import PREDICT_BATCH, _fill_padding, torch_threads
+from tsfm.nn import FlowHead, fold_channels
+
+
+@dataclass
+class FlowOutputConfig:
+    """The output of a patch model.
+
+    Parameters
+    ----------
+    head : {"point", "flow"}
+        The model's own point head, or a flow-matching head giving sample paths.
+    flow_width, flow_blocks : int
+        The flow head's MLP.
+    num_samples, sampling_steps : int
+        Sample paths per forecast, and Euler steps per path.
+    point : {"median", "mean"}
+        The point forecast of the samples.
+    """
+
+    head: str = "point"
+    flow_width: int = 128
+    flow_blocks: int = 3
+    num_samples: int = 100
+    sampling_steps: int = 20
+    point: str = "median"
+
+
+class FlowOutput(nn.Module):
+    """A patch model whose horizon comes from a flow head conditioned on its tokens.
+
+    ``loss(x (B, L, C), y (B, H, C))`` trains it; ``sample(x, horizon, S, steps, generator)``
+    gives ``(B, S, horizon, C)``.
+    """
+
+    def __init__(self, model: nn.Module, horizon: int, width: int, blocks: int):
+        super().__init__()
+        self.model = model
+        model.head = None  # the point head is replaced
+        n_tokens = model.backbone.n_patches * model.backbone.embedding.proj.out_features
+        self.flow = FlowHead(n_tokens, horizon, width, blocks)
+
+    @property
+    def revin(self):
+        return self.model.revin
+
+    @property
+    def backbone(self):
+        return self.model.backbone
+
+    def condition(self, x: torch.Tensor):
+        """``(B, L, C)`` to conditions ``(B*C, N*d)`` and RevIN stats (or ``None``)."""
+        stats = None
+        if self.model.revin is not None:
+            x, stats = self.model.revin.normalize(x)
+        return self.model.backbone(fold_channels(x)).flatten(start_dim=-2), stats
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        condition, stats = self.condition(x)
+        if stats is not None:
+            mean, std = stats
+            y = (y - mean) / std
+        return self.flow.loss(condition, fold_channels(y))
+
+    @torch.no_grad()
+    def sample(self, x, horizon, n_samples, steps, generator) -> torch.Tensor:
+        condition, stats = self.condition(x)
+        paths = self.flow.sample(condition, n_samples, steps, generator)[..., :horizon]
+        B, C = x.shape[0], x.shape[2]
+        paths = paths.view(B, C, n_samples, -1).permute(0, 2, 3, 1)  # (B, S, H, C)
+        if stats is not None:
+            mean, std = stats
+            paths = paths * std[:, None] + mean[:, None]
+        return paths
+
+
+def standardise(context: np.ndarray, mask: np.ndarray):
+    """Scale each context by the mean and deviation of its real rows; padding becomes 0.
+
+    Returns the scaled ``(N, L, C)`` array and ``mean``, ``std`` of shape ``(N, 1, C)``.
+    """
+    real = mask[:, :, None]
+    count = np.maximum(real.sum(axis=1, keepdims=True), 1)
+    mean = np.where(real, context, 0.0).sum(axis=1, keepdims=True) / count
+    std = np.sqrt(np.where(real, (context - mean) ** 2, 0.0).sum(axis=1, keepdims=True) / count)
+    std = np.where(std > 0, std, 1.0)
+    return np.where(real, (context - mean) / std, 0.0), mean, std
+
+
+def sample_contexts(
+    draw: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor],
+    context: np.ndarray,
+    mask: np.ndarray,
+    seed: int,
+    n_threads: int | None,
+) -> np.ndarray:
+    """Sample paths for a batch of contexts, in chunks, seeded.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(scaled (n, L, C) float32, mask (n, L) bool, generator)`` to samples
+        ``(n, S, H, C)`` on the scaled level.
+    context : ndarray, shape (N, L, C)
+        Left-padded with NaN.
+
+    Returns
+    -------
+    ndarray, shape (N, S, H, C)
+    """
+    scaled, mean, std = standardise(context, mask)
+    tensor = torch.from_numpy(scaled.astype(np.float32))
+    keep = torch.from_numpy(mask)
+    generator = torch.Generator().manual_seed(seed)
+    chunks = []
+    with torch_threads(n_threads), torch.inference_mode():
+        for start in range(0, len(tensor), PREDICT_BATCH):
+            rows = slice(start, start + PREDICT_BATCH)
+            chunks.append(draw(tensor[rows], keep[rows], generator))
+    samples = torch.cat(chunks).numpy().astype(np.float64)
+    return samples * std[:, None] + mean[:, None]
+
+
+def summarise(samples: np.ndarray, point: str, quantiles) -> dict[str, np.ndarray]:
+    """The forecast dict of :meth:`BaseForecaster._predict_batch` from ``(N, S, H, C)`` samples."""
+    if point not in ("median", "mean"):
+        raise ValueError(f"point must be 'median' or 'mean', got {point!r}")
+    out = {"mean": np.median(samples, axis=1) if point == "median" else samples.mean(axis=1)}
+    for q in quantiles or ():
+        out[f"q{q}"] = np.quantile(samples, q, axis=1)
+    out["samples"] = samples
+    return out
+
+
+class FlowHeadOption:
+    """Mixin for a patch-model forecaster: ``head="flow"`` swaps its point head for a flow head.
+
+    The forecaster lists :class:`FlowOutputConfig` as its ``output_class`` (its fields join the
+    hyperparameters) and builds its network through :meth:`_with_output`.
+    """
+
+    output_class = FlowOutputConfig
+
+    @property
+    def probabilistic(self) -> bool:
+        return self.head == "flow"
+
+    def _with_output(self, module: nn.Module) -> nn.Module:
+        if self.head not in ("point", "flow"):
+            raise ValueError(f"head must be 'point' or 'flow', got {self.head!r}")
+        if self.head == "point":
+            return module
+        return FlowOutput(module, self.prediction_length, self.flow_width, self.flow_blocks)
+
+    def _loop_options(self) -> dict:
+        if self.head == "flow":
+            return {"step_fn": lambda module, x, y: module.loss(x, y)}
+        return super()._loop_options()
+
+    def _predict_batch(self, context, mask, horizon, quantiles):
+        if self.head != "flow":
+            return super()._predict_batch(context, mask, horizon, quantiles)
+        if horizon > self.prediction_length:
+            raise ValueError(
+                f"horizon {horizon} exceeds prediction_length={self.prediction_length}"
+            )
+        self.module_.eval()
+        context = _fill_padding(context, mask)  # as the point head sees short contexts
+        mask = np.ones_like(mask)
+
+        def draw(scaled, keep, generator):
+            return self.module_.sample(
+                scaled, horizon, self.num_samples, self.sampling_steps, generator
+            )
+
+        samples = sample_contexts(draw, context, mask, self.random_state, self.n_threads)
+        return summarise(samples, self.point, quantiles)
