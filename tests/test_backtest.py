@@ -277,3 +277,18 @@ def test_plots_draw_from_a_backtest():
         plt.close(fig)
     with pytest.raises(ValueError, match="metric must be one of"):
         plot_metric_by_step(result, "mase")
+
+
+def test_gluonts_pandas_dataset_works_wherever_a_frame_does():
+    from gluonts.dataset.pandas import PandasDataset
+
+    frame = make_long((120, 100))
+    dataset = PandasDataset.from_long_dataframe(
+        frame, item_id="unique_id", timestamp="ds", target="y", freq="h"
+    )
+    model = tsfm.SeasonalNaive(season_length=24, prediction_length=12)
+    from_gluonts = model.fit(dataset).predict()
+    from_frame = model.fit(frame).predict()
+    pd.testing.assert_frame_equal(from_gluonts, from_frame)
+    result = tsfm.backtest(model, dataset, 12, n_windows=2)
+    assert set(result.forecasts["unique_id"]) == {"s0", "s1"}
