@@ -20,6 +20,7 @@ FORBIDDEN = {
                    "tsfm.training"],
     "base.py": ["torch", "tsfm.models", "tsfm.baselines", "tsfm.nn", "tsfm.training"],
     "datasets.py": ["torch", "tsfm.models", "tsfm.nn", "tsfm.base"],
+    "pretrained": ["tsfm.evaluation.compare", "tsfm.training"],
 }  # fmt: skip
 
 

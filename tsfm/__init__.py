@@ -16,6 +16,8 @@ _LAZY = {
     "TSMixerForecaster": "tsfm.models.tsmixer",
     "SundialForecaster": "tsfm.models.sundial",
     "GluonTSPredictor": "tsfm.evaluation.gluonts",
+    "forecast": "tsfm.pretrained",
+    "from_pretrained": "tsfm.pretrained",
 }
 
 
@@ -42,6 +44,8 @@ __all__ = [
     "Theta",
     "WindowAverage",
     "backtest",
+    "forecast",
+    "from_pretrained",
     "leaderboard",
     "XPatchForecaster",
     "load_dataset",

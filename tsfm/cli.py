@@ -1,4 +1,4 @@
-"""The ``tsfm`` command: ``tsfm demo``, ``tsfm backtest``, ``tsfm benchmark``."""
+"""The ``tsfm`` command: ``demo``, ``backtest``, ``benchmark``, ``pretrain``."""
 
 from __future__ import annotations
 
@@ -161,6 +161,12 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pretrain(args: argparse.Namespace) -> int:
+    from tsfm.pretrained.pretrain import main as pretrain_main
+
+    return pretrain_main(args)
+
+
 def _benchmark(args: argparse.Namespace) -> int:
     if args.mixer_speed:
         from tsfm.benchmarks.mixer_speed import main as mixer_main
@@ -205,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", action="append", metavar="MODEL.NAME=VALUE", help="a hyperparameter")
     p.add_argument("--output", default="backtest", help="folder for the leaderboard and plots")
     p.set_defaults(func=_backtest)
+    p = sub.add_parser("pretrain", help="train a model on the pretraining corpus (JSON config)")
+    p.add_argument("--config", required=True, help="JSON: name, model class/params, corpus")
+    p.add_argument("--output", required=True, help="folder: checkpoints, history, model")
+    p.add_argument("--register", action="store_true", help="ship the result in tsfm/pretrained")
+    p.set_defaults(func=_pretrain)
     p = sub.add_parser("benchmark", help="a paper configuration under the LTSF protocol")
     p.add_argument("--model", help="configuration, e.g. patchtst42")
     p.add_argument("--dataset", help="registered dataset, e.g. etth1")

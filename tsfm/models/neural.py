@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from tsfm.base import BaseForecaster
+from tsfm.models.weights import load_into, read_weights
 from tsfm.training.config import TrainConfig
 from tsfm.training.loop import train
 from tsfm.training.windows import WindowSet
@@ -122,9 +123,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     def _training_windows(self, panel, validation):
         """Scaled training and validation :class:`WindowSet`s (see the module docstring)."""
         L, H = self.context_length, self.prediction_length
-        mean = [v.mean(axis=0) for v in panel.values]
-        std = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in panel.values]
-        self.scaler_ = {"mean": np.stack(mean), "std": np.stack(std)}
+        mean, std = self._set_scaler(panel)
         scaled = [(v - m) / s for v, m, s in zip(panel.values, mean, std)]
         if validation is not None:
             panel.check_min_length(L + H, f"training {type(self).__name__}")
@@ -146,13 +145,27 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         firsts = [len(v) - n for v, n in zip(scaled, n_val)]
         return WindowSet(train_part, L, H), WindowSet(scaled, L, H, first_origin=firsts)
 
+    def _set_scaler(self, panel):
+        mean = [v.mean(axis=0) for v in panel.values]
+        std = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in panel.values]
+        self.scaler_ = {"mean": np.stack(mean), "std": np.stack(std)}
+        return mean, std
+
     def _fit(self, panel, validation=None) -> None:
         cfg = self._train_config()
         with torch_threads(cfg.n_threads):
-            train_windows, val_windows = self._training_windows(panel, validation)
             torch.manual_seed(cfg.random_state)
             module = self._build_module(panel.n_channels)
-            self.history_ = train(module, train_windows, val_windows, cfg, **self._loop_options())
+            if cfg.init_weights:
+                load_into(module, read_weights(cfg.init_weights), cfg.init_weights)
+            if cfg.max_epochs == 0:  # use the initial (e.g. pretrained) weights as they are
+                self._set_scaler(panel)
+                self.history_ = []
+            else:
+                train_windows, val_windows = self._training_windows(panel, validation)
+                self.history_ = train(
+                    module, train_windows, val_windows, cfg, **self._loop_options()
+                )
         self.module_ = module
         self.n_channels_ = panel.n_channels
         self.n_params_ = sum(p.numel() for p in module.parameters())

@@ -171,6 +171,24 @@ class SundialForecaster(NeuralForecaster):
             raise ValueError("output_length cannot exceed prediction_length (the training target)")
         return Sundial(self._config())
 
+    @classmethod
+    def from_pretrained(cls, name_or_path="tsfm-small", **overrides) -> SundialForecaster:
+        """A shipped (or exported) pretrained model: see :func:`tsfm.pretrained.from_pretrained`.
+
+        ``fit(data)`` then forecasts zero-shot; ``max_epochs=`` fine-tunes instead.
+        """
+        from tsfm.pretrained import from_pretrained
+
+        model = from_pretrained(name_or_path, **overrides)
+        if not isinstance(model, cls):
+            raise ValueError(
+                f"{name_or_path!r} holds a {type(model).__name__}, not a {cls.__name__}"
+            )
+        return model
+
+    def _min_length(self) -> int:
+        return 1  # shorter contexts are padded and masked
+
     def _loop_options(self) -> dict:
         return {"step_fn": lambda module, x, y: module.loss(x, y)}
 

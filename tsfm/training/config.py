@@ -59,6 +59,9 @@ class TrainConfig:
     checkpoint_dir : str or None
         Write a checkpoint after every epoch; a later ``fit`` with the same settings resumes
         from it (an interrupted fit continues where it stopped).
+    init_weights : str or None
+        A weights folder (``weights.safetensors`` + ``config.json``, e.g. a pretrained model)
+        to start from: ``fit`` fine-tunes it, or with ``max_epochs=0`` uses it as it is.
     """
 
     max_epochs: int = 100
@@ -77,6 +80,7 @@ class TrainConfig:
     verbose: int = 1
     n_threads: int | None = None
     checkpoint_dir: str | None = None
+    init_weights: str | None = None
 
 
 def _constant(epoch, step, steps_per_epoch, cfg):

@@ -1,0 +1,111 @@
+"""Synthetic corpus, `tsfm pretrain` (checkpoints, resume, export), loading and zero-shot use."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsfm
+from tsfm.data.synthetic import BASES, CorpusRecipe, synthetic_corpus, synthetic_series
+from tsfm.pretrained import pretrain
+
+from .conftest import make_long, make_series
+
+TINY = {
+    "name": "tsfm-test",
+    "model": {
+        "class": "SundialForecaster",
+        "params": {
+            "context_length": 32, "prediction_length": 8, "patch_len": 8, "d_model": 16,
+            "n_heads": 2, "d_ff": 32, "n_layers": 1, "flow_width": 16, "flow_blocks": 1,
+            "num_samples": 10, "sampling_steps": 4, "batch_size": 16, "batches_per_epoch": 3,
+            "max_epochs": 1, "validation_size": 0.0, "learning_rate": 1e-3, "n_threads": 1,
+        },
+    },
+    "corpus": {"synthetic": 40, "seed": 7, "recipe": {"min_length": 30, "max_length": 120}},
+}  # fmt: skip
+
+
+def test_synthetic_corpus_is_seeded_finite_and_varied():
+    a, b = synthetic_corpus(25, seed=3), synthetic_corpus(25, seed=3)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], synthetic_corpus(1, seed=4)[0])
+    assert all(np.isfinite(x).all() and 128 <= len(x) <= 1024 for x in a)
+    rng = np.random.default_rng(0)
+    for name, generator in BASES.items():  # every generator works alone
+        assert np.isfinite(generator(rng, 300)).all(), name
+    only_intermittent = CorpusRecipe(base_weights={"intermittent": 1.0})
+    x = synthetic_series(np.random.default_rng(1), only_intermittent)
+    assert (x == 0).mean() > 0.3 and (x >= 0).all()
+
+
+def _run(tmp_path, config, register=False):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    args = argparse.Namespace(config=str(path), output=str(tmp_path / "out"), register=register)
+    assert pretrain.main(args) == 0
+    return tmp_path / "out"
+
+
+def test_pretrain_exports_resumes_and_forecasts_zero_shot(tmp_path):
+    out = _run(tmp_path, TINY)
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert len(history) == 1 and history[0]["train_loss"] > 0
+    meta = json.loads((out / "model" / "config.json").read_text())
+    assert meta["corpus"]["seed"] == 7 and meta["corpus"]["series_used"] > 0
+    assert meta["params"]["context_length"] == 32 and "checkpoint_dir" not in meta["params"]
+    # the same command with more epochs resumes from the checkpoint
+    longer = json.loads(json.dumps(TINY))
+    longer["model"]["params"]["max_epochs"] = 2
+    _run(tmp_path, longer)
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2]
+    # zero-shot: any shape, any frequency, shorter than the context, any horizon
+    weekly = pd.Series(np.sin(np.arange(20) / 3) + 5,
+                       index=pd.date_range("2020-01-05", periods=20, freq="W"))  # fmt: skip
+    forecast = tsfm.forecast(weekly, horizon=13, model=out / "model", quantiles=[0.1, 0.9])
+    assert forecast.shape == (13, 3) and forecast.index.freqstr.startswith("W")
+    assert np.isfinite(forecast.to_numpy()).all()
+    long = tsfm.forecast(make_long((80, 50)), horizon=5, model=out / "model")
+    assert long.groupby("unique_id").size().to_dict() == {"s0": 5, "s1": 5}
+    model = tsfm.SundialForecaster.from_pretrained(out / "model")
+    assert model.max_epochs == 0 and model.fit(make_series(60)).history_ == []
+
+
+def test_fine_tuning_starts_from_the_pretrained_weights(tmp_path):
+    out = _run(tmp_path, TINY)
+    series = make_series(200)
+    zero_shot = tsfm.SundialForecaster.from_pretrained(out / "model").fit(series)
+    tuned = tsfm.SundialForecaster.from_pretrained(out / "model", max_epochs=1).fit(series)
+    scratch = tsfm.SundialForecaster(**{**TINY["model"]["params"], "max_epochs": 1}).fit(series)
+    assert len(tuned.history_) == 1
+    start = dict(zero_shot.module_.named_parameters())
+    moved = [float((p - start[n]).abs().max()) for n, p in tuned.module_.named_parameters()]
+    assert 0 < max(moved) < 1  # small steps away from the pretrained weights
+    far = [float((p - start[n]).abs().max()) for n, p in scratch.module_.named_parameters()]
+    assert max(far) > max(moved)
+
+
+def test_tampered_weights_are_refused_and_registry_records_them(tmp_path, monkeypatch):
+    import tsfm.pretrained as shipped
+
+    out = _run(tmp_path, TINY)
+    monkeypatch.setattr(shipped, "HERE", tmp_path / "package")
+    monkeypatch.setattr(shipped, "REGISTRY_FILE", tmp_path / "package" / "registry.json")
+    (tmp_path / "package").mkdir()
+    pretrain.register(out / "model", "tsfm-test")
+    entry = shipped.registry()["tsfm-test"]
+    assert entry["sha256"] and entry["recipe"]["min_length"] == 30 and "command" in entry
+    assert tsfm.from_pretrained("tsfm-test").init_weights.endswith("tsfm-test")
+    weights = tmp_path / "package" / "tsfm-test" / "weights.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="does not match .*refusing to load"):
+        tsfm.from_pretrained("tsfm-test")
+    with pytest.raises(ValueError, match="neither a shipped pretrained model"):
+        tsfm.from_pretrained("no-such-model")

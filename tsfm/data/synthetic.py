@@ -1,0 +1,188 @@
+"""Synthetic series for pretraining: composable, seeded generators.
+
+Every generator takes a ``numpy.random.Generator`` and a length and returns a float64 array;
+:func:`synthetic_series` draws a composition (a base process, optional trend, seasonalities,
+level shifts and a noise model) and :func:`synthetic_corpus` makes a reproducible list of them.
+The mixture weights are the :class:`CorpusRecipe`, recorded with any model trained on it.
+
+Generators:
+
+* trends: linear, damped (logistic-like) and piecewise-linear;
+* seasonality: sums of sine harmonics at one or more periods (e.g. 24 and 168 for hourly data);
+* level shifts at random change points;
+* random walks and stationary AR(p) processes (stable roots drawn directly);
+* Gaussian-process samples from random compositions of RBF, periodic, linear and white kernels
+  (KernelSynth-style, Ansari et al. 2024);
+* intermittent demand: Bernoulli occurrences times gamma-distributed sizes;
+* noise: Gaussian, Student-t, or heteroscedastic (scale following the level).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+from sklearn.gaussian_process.kernels import RBF, DotProduct, ExpSineSquared, WhiteKernel
+
+PERIODS = (4, 7, 12, 24, 52, 96, 144, 168, 365)
+GP_PERIODS = (24, 52, 96, 144, 168, 365)
+GP_GRID = 256
+
+
+def linear_trend(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.normal(0, 1) * np.linspace(0, 1, n)
+
+
+def damped_trend(rng: np.random.Generator, n: int) -> np.ndarray:
+    rate = rng.uniform(2, 10)
+    centre = rng.uniform(0.2, 0.8)
+    return rng.normal(0, 1) / (1 + np.exp(-rate * (np.linspace(0, 1, n) - centre)))
+
+
+def piecewise_trend(rng: np.random.Generator, n: int) -> np.ndarray:
+    knots = np.sort(rng.uniform(0, 1, rng.integers(1, 4)))
+    slopes = rng.normal(0, 1, len(knots) + 1)
+    t = np.linspace(0, 1, n)
+    return np.cumsum(slopes[np.searchsorted(knots, t)]) / n
+
+
+def seasonality(rng: np.random.Generator, n: int, periods=None) -> np.ndarray:
+    """Sum of harmonics at one or two periods drawn from :data:`PERIODS` (or ``periods``)."""
+    chosen = periods or rng.choice(PERIODS, size=rng.integers(1, 3), replace=False)
+    t = np.arange(n)
+    out = np.zeros(n)
+    for period in chosen:
+        for k in range(1, rng.integers(1, 4) + 1):
+            amplitude = rng.normal(0, 1) / k
+            out += amplitude * np.sin(2 * np.pi * k * t / period + rng.uniform(0, 2 * np.pi))
+    return out
+
+
+def level_shifts(rng: np.random.Generator, n: int) -> np.ndarray:
+    points = np.sort(rng.integers(1, n, rng.integers(1, 4)))
+    out = np.zeros(n)
+    for p in points:
+        out[p:] += rng.normal(0, 1)
+    return out
+
+
+def random_walk(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.cumsum(rng.normal(0, 1, n)) / np.sqrt(n)
+
+
+def ar_process(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Stationary AR(p), p in 1..3, from roots drawn inside the unit circle."""
+    p = int(rng.integers(1, 4))
+    roots = rng.uniform(0.1, 0.95, p) * rng.choice([-1, 1], p)
+    coefficients = -np.poly(roots)[1:]  # x_t = sum_k c_k x_{t-k} + e_t
+    x = np.zeros(n + 100)
+    e = rng.normal(0, 1, n + 100)
+    for t in range(p, n + 100):
+        x[t] = coefficients @ x[t - p : t][::-1] + e[t]
+    return x[100:]
+
+
+def gaussian_process(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A GP sample with a random sum/product of 1-3 kernels over the ``n`` steps.
+
+    Drawn on at most :data:`GP_GRID` points and interpolated by a cubic spline (periods of
+    the periodic kernel are at least 24 steps, so every period keeps several grid points).
+    """
+    m = min(n, GP_GRID)
+    bank = [
+        lambda: RBF(length_scale=rng.uniform(0.02, 0.5)),
+        lambda: ExpSineSquared(
+            length_scale=rng.uniform(0.5, 2), periodicity=rng.choice(GP_PERIODS) / n
+        ),  # fmt: skip
+        lambda: DotProduct(sigma_0=rng.uniform(0, 1)),
+        lambda: WhiteKernel(noise_level=rng.uniform(0.01, 0.1)),
+    ]
+    kernel = bank[rng.integers(0, 3)]()
+    for _ in range(rng.integers(0, 3)):
+        other = bank[rng.integers(0, len(bank))]()
+        kernel = kernel + other if rng.random() < 0.5 else kernel * other
+    grid = np.linspace(0, 1, m)
+    covariance = kernel(grid[:, None]) + 1e-6 * np.eye(m)
+    sample = np.linalg.cholesky(covariance) @ rng.normal(0, 1, m)
+    return sample if m == n else CubicSpline(grid, sample)(np.linspace(0, 1, n))
+
+
+def intermittent(rng: np.random.Generator, n: int) -> np.ndarray:
+    occurs = rng.random(n) < rng.uniform(0.05, 0.5)
+    return occurs * rng.gamma(rng.uniform(1, 5), rng.uniform(0.5, 3), n)
+
+
+def add_noise(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    scale = rng.uniform(0.01, 0.3) * (np.std(x) + 1e-3)
+    kind = rng.integers(0, 3)
+    if kind == 0:
+        return x + rng.normal(0, scale, len(x))
+    if kind == 1:
+        return x + scale * rng.standard_t(3, len(x)) / np.sqrt(3)
+    level = np.abs(x - x.min()) / (np.ptp(x) + 1e-9)
+    return x + rng.normal(0, 1, len(x)) * scale * (0.2 + level)
+
+
+BASES = {
+    "seasonal": seasonality,
+    "random_walk": random_walk,
+    "ar": ar_process,
+    "gaussian_process": gaussian_process,
+    "intermittent": intermittent,
+}
+
+
+@dataclass(frozen=True)
+class CorpusRecipe:
+    """Mixture of the synthetic corpus; recorded with a pretrained model.
+
+    Parameters
+    ----------
+    base_weights : dict
+        Probability of each base process (:data:`BASES`).
+    p_trend, p_seasonality, p_level_shift : float
+        Chance of adding each component to a non-intermittent base.
+    min_length, max_length : int
+        Series lengths drawn uniformly.
+    """
+
+    base_weights: dict = field(default_factory=lambda: {
+        "seasonal": 0.3, "random_walk": 0.15, "ar": 0.15, "gaussian_process": 0.3,
+        "intermittent": 0.1,
+    })  # fmt: skip
+    p_trend: float = 0.5
+    p_seasonality: float = 0.5
+    p_level_shift: float = 0.15
+    min_length: int = 128
+    max_length: int = 1024
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def synthetic_series(rng: np.random.Generator, recipe: CorpusRecipe) -> np.ndarray:
+    """One series of the recipe's mixture."""
+    n = int(rng.integers(recipe.min_length, recipe.max_length + 1))
+    names = list(recipe.base_weights)
+    weights = np.array([recipe.base_weights[k] for k in names], dtype=float)
+    name = names[rng.choice(len(names), p=weights / weights.sum())]
+    x = BASES[name](rng, n)
+    if name == "intermittent":
+        return x
+    if rng.random() < recipe.p_trend:
+        trend = (linear_trend, damped_trend, piecewise_trend)[rng.integers(0, 3)]
+        x = x + trend(rng, n) * rng.uniform(0.5, 3) * (np.std(x) + 1)
+    if name != "seasonal" and rng.random() < recipe.p_seasonality:
+        x = x + seasonality(rng, n) * rng.uniform(0.2, 1) * (np.std(x) + 1e-3)
+    if rng.random() < recipe.p_level_shift:
+        x = x + level_shifts(rng, n) * (np.std(x) + 1e-3)
+    x = add_noise(rng, x)
+    return x * rng.lognormal(0, 1) + rng.normal(0, 10)
+
+
+def synthetic_corpus(n_series: int, seed: int = 0, recipe: CorpusRecipe | None = None):
+    """``n_series`` series (a list of 1-d arrays), the same for the same seed and recipe."""
+    recipe = recipe or CorpusRecipe()
+    rng = np.random.default_rng(seed)
+    return [synthetic_series(rng, recipe) for _ in range(n_series)]

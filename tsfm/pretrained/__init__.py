@@ -1,0 +1,61 @@
+"""Pretrained models that ship inside the package, and zero-shot forecasting.
+
+``registry.json`` lists each shipped model: its folder here (``weights.safetensors`` and
+``config.json``), the sha256 of the weights (checked at every load: a changed file is refused),
+the corpus recipe and the command that trained it. ``tsfm pretrain`` (:mod:`.pretrain`) makes
+the folders. Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tsfm.models.weights import read_config, read_weights
+
+HERE = Path(__file__).parent
+REGISTRY_FILE = HERE / "registry.json"
+
+
+def registry() -> dict:
+    """Name to entry (``folder``, ``sha256``, ``command``, ``recipe``, ...) of shipped models."""
+    return json.loads(REGISTRY_FILE.read_text()) if REGISTRY_FILE.exists() else {}
+
+
+def resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
+    """The weights folder of a registered name or a path, and the registry's sha256 (if any)."""
+    entries = registry()
+    if str(name_or_path) in entries:
+        entry = entries[str(name_or_path)]
+        return HERE / entry["folder"], entry["sha256"]
+    path = Path(name_or_path)
+    if (path / "config.json").exists():
+        return path, None
+    shipped = ", ".join(sorted(entries)) or "none yet"
+    raise ValueError(
+        f"{name_or_path!r} is neither a shipped pretrained model ({shipped}) nor a folder with "
+        "config.json and weights.safetensors (as `tsfm pretrain` writes)"
+    )
+
+
+def from_pretrained(name_or_path: str | Path = "tsfm-small", **overrides):
+    """A forecaster that starts from pretrained weights (checked by sha256).
+
+    ``fit(data)`` then only records the data (``max_epochs=0``) and ``predict`` forecasts zero-shot;
+    pass ``max_epochs=`` (and training settings) to fine-tune on ``data`` instead.
+    """
+    import tsfm
+
+    folder, sha256 = resolve(name_or_path)
+    read_weights(folder, expected_sha256=sha256)  # refuse a tampered file before building
+    config = read_config(folder)
+    params = {**config["params"], "init_weights": str(folder), "max_epochs": 0, "verbose": 0}
+    params.update(overrides)
+    return getattr(tsfm, config["class"])(**params)
+
+
+def forecast(data, horizon: int, *, model: str | Path = "tsfm-small", quantiles=None, **kw):
+    """Zero-shot forecast of ``data`` (a Series, a wide or a long frame, any frequency) with a
+    pretrained model: no training, no download. Returns the frame ``predict`` returns."""
+    forecaster = from_pretrained(model, **kw).fit(data)
+    return forecaster.predict(horizon=horizon, quantiles=quantiles)
