@@ -165,7 +165,7 @@ def test_leaderboard_ranks_relative_scores_and_dm():
     expected = stats.gmean(per_series["Naive"] / per_series["SeasonalNaive"])
     got = board.set_index("model").loc["Naive", "relative_mase"]
     assert got == pytest.approx(expected, rel=1e-12)
-    assert relative_score(result, "SeasonalNaive", "SeasonalNaive") == pytest.approx(1.0)
+    assert relative_score(result.metrics, "SeasonalNaive", "SeasonalNaive") == pytest.approx(1.0)
     naive = board.set_index("model").loc["Naive"]
     assert naive["dm_statistic"] > 0 and 0 <= naive["dm_p_value"] < 0.05
     with pytest.raises(ValueError, match="baseline 'ETS'"):

@@ -109,3 +109,25 @@ def test_tampered_weights_are_refused_and_registry_records_them(tmp_path, monkey
         tsfm.from_pretrained("tsfm-test")
     with pytest.raises(ValueError, match="neither a shipped pretrained model"):
         tsfm.from_pretrained("no-such-model")
+
+
+def test_zero_shot_benchmark_table(tmp_path):
+    from tsfm.benchmarks.zero_shot import evaluate
+
+    from .conftest import dataset_or_skip
+
+    dataset_or_skip("m4_hourly")
+    config = json.loads(json.dumps(TINY))
+    config["model"]["params"].update(context_length=96, prediction_length=48, patch_len=16)
+    config["corpus"]["recipe"] = {"min_length": 150, "max_length": 300}
+    out = _run(tmp_path, config)
+    model = tsfm.from_pretrained(out / "model")
+    table = evaluate("m4_hourly", model, include=("Naive", "SeasonalNaive"), n_series=12)
+    assert list(table.index).count("zero-shot") == 1 and set(table.index) == {
+        "zero-shot",
+        "Naive",
+        "SeasonalNaive",
+    }
+    assert (table["series"] == 12).all()
+    assert table.loc["SeasonalNaive", "relative_mase"] == pytest.approx(1.0)
+    assert np.isfinite(table.loc["zero-shot", "crps"]) and table["series_per_s"].gt(0).all()

@@ -168,6 +168,10 @@ def _pretrain(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
+    if args.zero_shot:
+        from tsfm.benchmarks.zero_shot import main as zero_shot_main
+
+        return zero_shot_main(args)
     if args.mixer_speed:
         from tsfm.benchmarks.mixer_speed import main as mixer_main
 
@@ -225,6 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure PatchTST/42 training and inference speed on ETTh1 instead",
     )
+    p.add_argument(
+        "--zero-shot",
+        action="store_true",
+        help="a pretrained model against per-series baselines on M4 Hourly/Weekly instead",
+    )
+    p.add_argument("--pretrained", default="tsfm-small", help="with --zero-shot: name or folder")
+    p.add_argument("--n-jobs", type=int, default=None, help="with --zero-shot: baseline workers")
     p.add_argument(
         "--mixer-speed",
         action="store_true",

@@ -112,10 +112,13 @@ def leaderboard(
     return table.reset_index()
 
 
-def relative_score(result, model: str, baseline: str, metric: str = "mase") -> float:
+def relative_score(metrics: pd.DataFrame, model: str, baseline: str, metric: str = "mase") -> float:
     """Geometric mean over series of ``metric(model) / metric(baseline)`` (series both scored,
-    ratios finite and positive)."""
-    per_series = result.metrics[result.metrics["unique_id"] != "overall"]
+    ratios finite and positive).
+
+    ``metrics``: per model and series, as :attr:`BacktestResult.metrics`.
+    """
+    per_series = metrics[metrics["unique_id"] != "overall"]
     pivot = per_series.pivot(index="unique_id", columns="model", values=metric)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (pivot[model] / pivot[baseline]).to_numpy()

@@ -55,6 +55,11 @@ def build_corpus(spec: dict, min_length: int) -> tuple[pd.DataFrame, dict]:
     series = [(f"synthetic/{i}", x) for i, x in enumerate(synthetic)]
     series += real_training_parts(spec.get("real", []))
     kept = [(sid, x) for sid, x in series if len(x) >= min_length and np.isfinite(x).all()]
+    if not kept:
+        raise ValueError(
+            f"no corpus series has the {min_length} values a training window needs "
+            "(context_length + prediction_length); raise the recipe's lengths or add datasets"
+        )
     frame = pd.concat(
         [
             pd.DataFrame(
