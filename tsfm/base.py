@@ -94,6 +94,16 @@ class BaseForecaster(BaseEstimator):
         """Fewest time steps a series needs to be fit or forecast from."""
         return 1
 
+    def _context_arrays(self, panel: Panel) -> list[np.ndarray]:
+        """Per series, the ``(T_i, C')`` history a context is cut from: the targets, followed by
+        the past covariates for models that use them (their ``_predict_batch`` contexts then
+        have ``C' = C + P`` columns and still forecast the ``C`` targets)."""
+        if self.supports_covariates and panel.past_covariates is not None:
+            return [
+                np.concatenate([v, p], axis=1) for v, p in zip(panel.values, panel.past_covariates)
+            ]
+        return panel.values
+
     @classmethod
     def _test_params(cls) -> dict:
         """Tiny hyperparameters for tests/test_common.py (hourly data, >= 150 steps, horizon 12)."""
@@ -216,7 +226,7 @@ class BaseForecaster(BaseEstimator):
         horizon = self._check_horizon(horizon)
         quantiles = self._check_quantiles(quantiles)
         rows = self._context_rows(panel)
-        context, mask = left_pad_stack(panel.values, rows)
+        context, mask = left_pad_stack(self._context_arrays(panel), rows)
         out = self._predict_batch(context, mask, horizon, quantiles)
         out.pop("samples", None)  # sample paths: see the model's own predict_samples
         return to_frame(panel, out)
@@ -280,6 +290,7 @@ class BaseForecaster(BaseEstimator):
             quantiles,
             season,
             samples_per_window=getattr(self, "num_samples", 1),
+            inputs=self._context_arrays(panel),
         )
         if not return_forecasts:
             return metrics

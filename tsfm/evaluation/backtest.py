@@ -305,7 +305,8 @@ def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, tra
     elif train_size is not None:
         rows = min(rows, train_size)
     windows = Windows(series=position, origin=origins, first_origin=np.zeros(0, dtype=int))
-    context, mask, target = gather(panel, windows, rows, horizon, slice(None))
+    inputs = model._context_arrays(panel)
+    context, mask, target = gather(panel, windows, rows, horizon, slice(None), inputs)
     out = model.forecast_contexts(context, mask, horizon, quantiles)
     if "samples" in out:  # keep each value's CRPS, not the sample paths
         out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)

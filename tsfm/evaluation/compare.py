@@ -101,7 +101,9 @@ def leaderboard(
     if baseline is not None:
         if baseline not in models:
             raise ValueError(f"baseline {baseline!r} is not a model of the backtest: {models}")
-        table[f"relative_{metric}"] = [relative_score(result, m, baseline, metric) for m in models]
+        table[f"relative_{metric}"] = [
+            relative_score(result.metrics, m, baseline, metric) for m in models
+        ]
     best = models[0]
     lag = int(np.ceil(result.horizon / result.step)) - 1
     tests = [_dm_against(windows, m, best, metric, lag) if m != best else (np.nan, np.nan)

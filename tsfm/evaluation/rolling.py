@@ -83,8 +83,13 @@ def test_origins(
     return Windows(np.concatenate(series), np.concatenate(origins), np.array(firsts))
 
 
-def gather(panel: Panel, windows: Windows, context_rows: int, horizon: int, chunk: slice):
+def gather(
+    panel: Panel, windows: Windows, context_rows: int, horizon: int, chunk: slice, inputs=None
+):
     """Contexts and targets of ``windows[chunk]``.
+
+    ``inputs``: per series the arrays contexts are cut from (default the targets; covariate
+    models add their past covariates as further columns).
 
     Returns
     -------
@@ -93,17 +98,18 @@ def gather(panel: Panel, windows: Windows, context_rows: int, horizon: int, chun
     mask : ndarray of bool, shape (n, L)
     target : ndarray, shape (n, H, C)
     """
+    inputs = panel.values if inputs is None else inputs
     series, origin = windows.series[chunk], windows.origin[chunk]
     n, C, L = len(series), panel.n_channels, context_rows
-    context = np.empty((n, L, C))
+    width = inputs[0].shape[1]
+    context = np.empty((n, L, width))
     target = np.empty((n, horizon, C))
     mask = np.empty((n, L), dtype=bool)
     for i in np.unique(series):
         rows = np.flatnonzero(series == i)
-        values = panel.values[i]
-        padded = np.concatenate([np.full((L, C), np.nan), values])
+        padded = np.concatenate([np.full((L, width), np.nan), inputs[i]])
         context[rows] = sliding_windows(padded, L)[origin[rows]]
-        target[rows] = sliding_windows(values, horizon)[origin[rows]]
+        target[rows] = sliding_windows(panel.values[i], horizon)[origin[rows]]
         mask[rows] = ~np.isnan(context[rows, :, 0])
     return context, mask, target
 
@@ -117,6 +123,7 @@ def rolling_origin(
     quantiles: Sequence[float] | None = None,
     season_length: int = 1,
     samples_per_window: int = 1,
+    inputs: list[np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
     """Forecast every window and score it.
 
@@ -142,7 +149,7 @@ def rolling_origin(
     targets = []
     for start in range(0, n, per_chunk):
         context, mask, target = gather(
-            panel, windows, context_rows, horizon, slice(start, start + per_chunk)
+            panel, windows, context_rows, horizon, slice(start, start + per_chunk), inputs
         )
         out = predict_batch(context, mask, horizon, quantiles)
         if "samples" in out:

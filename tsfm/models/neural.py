@@ -38,7 +38,7 @@ from torch import nn
 
 from tsfm.base import BaseForecaster
 from tsfm.models.weights import load_into, read_weights
-from tsfm.training.config import TrainConfig
+from tsfm.training.config import LOSSES, TrainConfig, lookup
 from tsfm.training.loop import train
 from tsfm.training.windows import WindowSet
 
@@ -124,12 +124,13 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         """Scaled training and validation :class:`WindowSet`s (see the module docstring)."""
         L, H = self.context_length, self.prediction_length
         mean, std = self._set_scaler(panel)
-        scaled = [(v - m) / s for v, m, s in zip(panel.values, mean, std)]
+        inputs = self._context_arrays(panel)
+        scaled = [(v - m) / s for v, m, s in zip(inputs, mean, std)]
         if validation is not None:
             panel.check_min_length(L + H, f"training {type(self).__name__}")
             known = dict(zip(panel.ids, zip(mean, std)))
             val_arrays = []
-            for sid, v in zip(validation.ids, validation.values):
+            for sid, v in zip(validation.ids, self._context_arrays(validation)):
                 m, s = known.get(sid, (v.mean(axis=0), v.std(axis=0) + 1e-12))
                 val_arrays.append((v - m) / s)
             return WindowSet(scaled, L, H), WindowSet(val_arrays, L, H)
@@ -146,8 +147,9 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         return WindowSet(train_part, L, H), WindowSet(scaled, L, H, first_origin=firsts)
 
     def _set_scaler(self, panel):
-        mean = [v.mean(axis=0) for v in panel.values]
-        std = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in panel.values]
+        inputs = self._context_arrays(panel)
+        mean = [v.mean(axis=0) for v in inputs]
+        std = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in inputs]
         self.scaler_ = {"mean": np.stack(mean), "std": np.stack(std)}
         return mean, std
 
@@ -163,9 +165,11 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                 self.history_ = []
             else:
                 train_windows, val_windows = self._training_windows(panel, validation)
-                self.history_ = train(
-                    module, train_windows, val_windows, cfg, **self._loop_options()
-                )
+                options = self._loop_options()
+                if self._context_arrays(panel) is not panel.values:  # windows carry covariates
+                    step = options.get("step_fn")
+                    options["step_fn"] = _targets_only(step, panel.n_channels, cfg)
+                self.history_ = train(module, train_windows, val_windows, cfg, **options)
         self.module_ = module
         self.n_channels_ = panel.n_channels
         self.n_params_ = sum(p.numel() for p in module.parameters())
@@ -193,7 +197,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
             for start in range(0, len(scaled), PREDICT_BATCH):
                 outputs.append(self.module_(scaled[start : start + PREDICT_BATCH]))
         forecast = torch.cat(outputs).numpy().astype(np.float64)[:, :horizon]
-        return {"mean": forecast * std + mean}
+        k = forecast.shape[-1]  # the targets: the first k columns of the context
+        return {"mean": forecast * std[..., :k] + mean[..., :k]}
 
     # ------------------------------------------------------------------ persistence
 
@@ -212,6 +217,14 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         self.module_.eval()
         self.scaler_ = {k[7:]: v for k, v in arrays.items() if k.startswith("scaler.")}
         self.n_params_ = sum(p.numel() for p in self.module_.parameters())
+
+
+def _targets_only(step_fn, n_targets: int, cfg: TrainConfig):
+    """A training step whose windows carry covariate columns after the ``n_targets`` targets:
+    the loss compares the forecast with the target columns only."""
+    loss_fn = lookup(LOSSES, cfg.loss, "loss")
+    inner = step_fn or (lambda module, x, y: loss_fn(module(x), y))
+    return lambda module, x, y: inner(module, x, y[..., :n_targets])
 
 
 def _fill_padding(context: np.ndarray, mask: np.ndarray) -> np.ndarray:
