@@ -28,3 +28,12 @@ def test_runner_scores_a_probabilistic_baseline_and_writes_tables(tmp_path):
     text = (tmp_path / "RESULTS.md").read_text()
     assert "| etth1 | 96 | 336 | seasonal_naive | 0.5122" in text
     assert "## Averages over horizons" in text and "96/192/336/720" in text
+
+
+def test_exogenous_configuration_forecasts_the_target_from_covariates():
+    dataset_or_skip("epf_np")
+    tiny = {"d_model": 16, "n_heads": 2, "d_ff": 32, "n_layers": 1, "max_epochs": 1,
+            "batches_per_epoch": 2, "n_threads": 1, "verbose": 0}  # fmt: skip
+    row = run("timexer_epf", "epf_np", 24, overrides=tiny, command="test", stride=24)
+    assert row["paper_mse"] == 0.236 and row["lookback"] == 168
+    assert 0 < row["mse"] < 5 and row["epochs"] == 1

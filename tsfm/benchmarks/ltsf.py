@@ -105,8 +105,12 @@ def run(
     train = frame.iloc[borders.train[0] : borders.train[1]]
     val = frame.iloc[borders.val[0] : borders.val[1]]
     model = getattr(tsfm, config.model)(**params)
+    roles = {}
+    if config.exogenous:  # forecast the target column from the others as past covariates
+        target = data.info.target
+        roles = {"target": target, "past_covariates": [c for c in frame.columns if c != target]}
     start = time.perf_counter()
-    model.fit(train, validation_data=val)
+    model.fit(train, validation_data=val, **roles)
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
     quantiles = QUANTILES if model.probabilistic else None

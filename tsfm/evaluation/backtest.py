@@ -98,6 +98,7 @@ def backtest(
     quantiles: Sequence[float] | None = None,
     season_length: int = 1,
     target: str | Sequence[str] | None = None,
+    past_covariates: Sequence[str] | None = None,
     freq: str | None = None,
     fill_missing: str = "raise",
     n_jobs: int | None = None,
@@ -133,8 +134,9 @@ def backtest(
         Adds ``wql`` and ``coverage_<level>`` for probabilistic forecasters.
     season_length : int
         MASE's seasonal lag; its scale uses the history before each cutoff (M4 definition).
-    target, freq, fill_missing
-        As in :func:`tsfm.data.to_panel`.
+    target, past_covariates, freq, fill_missing
+        As in :func:`tsfm.data.to_panel`; models that use past covariates get them, the others
+        forecast the targets alone.
     n_jobs, backend : optional
         joblib's ``n_jobs`` and backend (e.g. ``"dask"`` inside a ``distributed.Client``).
     progress : bool
@@ -153,7 +155,9 @@ def backtest(
         raise ValueError(f"step must be a positive integer, got {step}")
     named = _named(models)
     policies = {name: _refit_every(refit, name) for name in named}
-    panel = to_panel(data, target=target, freq=freq, fill_missing=fill_missing)
+    panel = to_panel(
+        data, target=target, past_covariates=past_covariates, freq=freq, fill_missing=fill_missing
+    )
     cutoffs = _cutoffs(panel, horizon, n_windows, start, step)
     jobs, skipped = [], []
     for name, model in named.items():

@@ -156,3 +156,36 @@ class TransformerEncoder(nn.Module):
         for layer in self.layers:
             x, scores = layer(x, scores, attn_mask)
         return self.final_norm(x) if self.final_norm is not None else x
+
+
+class CrossAttention(nn.Module):
+    """Multi-head attention of queries ``(B, Nq, d)`` over keys/values ``(B, Nk, d)``."""
+
+    def __init__(self, d_model: int, n_heads: int, dropout: float):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
+        self.n_heads = n_heads
+        self.q = nn.Linear(d_model, d_model)
+        self.kv = nn.Linear(d_model, 2 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.dropout = FastDropout(dropout)
+
+    def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        B, Nq, d = queries.shape
+        h, dh = self.n_heads, d // self.n_heads
+        q = self.q(queries).view(B, Nq, h, dh).transpose(1, 2)
+        k, v = self.kv(keys).view(B, keys.shape[1], 2, h, dh).permute(2, 0, 3, 1, 4)
+        context = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, Nq, d)
+        return self.dropout(self.out(context))
+
+
+def sinusoidal_positions(n: int, d_model: int) -> torch.Tensor:
+    """Fixed sine/cosine position codes (Vaswani et al.), ``(n, d_model)``."""
+    position = torch.arange(n, dtype=torch.float32)[:, None]
+    frequency = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float32)
+                          * (-math.log(10000.0) / d_model))  # fmt: skip
+    codes = torch.zeros(n, d_model)
+    codes[:, 0::2] = torch.sin(position * frequency)
+    codes[:, 1::2] = torch.cos(position * frequency)[:, : d_model // 2]
+    return codes

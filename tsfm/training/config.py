@@ -34,7 +34,8 @@ class TrainConfig:
         A name in :data:`SCHEDULES`: ``"constant"``; ``"onecycle"`` (per step, cosine, warm-up
         over the first ``pct_start`` of all steps, the LTSF scripts' ``TST`` option);
         ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, the LTSF scripts'
-        ``type3`` default); ``"sigmoid"`` (per epoch, xPatch's warm-up then decay).
+        ``type3`` default); ``"halve"`` (per epoch: halved every epoch, the scripts' ``type1``);
+        ``"sigmoid"`` (per epoch, xPatch's warm-up then decay).
     pct_start : float
         Warm-up share of the one-cycle schedule.
     optimizer : {"adam", "adamw", "sgd"}
@@ -87,6 +88,10 @@ def _constant(epoch, step, steps_per_epoch, cfg):
     return cfg.learning_rate
 
 
+def _halve(epoch, step, steps_per_epoch, cfg):
+    return cfg.learning_rate * 0.5**epoch
+
+
 def _decay(epoch, step, steps_per_epoch, cfg):
     return cfg.learning_rate * 0.9 ** max(0, epoch - 3)
 
@@ -131,6 +136,7 @@ def _onecycle(epoch, step, steps_per_epoch, cfg):
 
 SCHEDULES: dict[str, Callable[[int, int, int, TrainConfig], float]] = {
     "constant": _constant,
+    "halve": _halve,
     "decay": _decay,
     "onecycle": _onecycle,
     "sigmoid": _sigmoid,

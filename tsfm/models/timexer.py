@@ -1,0 +1,166 @@
+"""TimeXer (Wang et al., "TimeXer: Empowering Transformers for Time Series Forecasting with
+Exogenous Variables", NeurIPS 2024).
+
+Each target channel (channel independence) is cut into non-overlapping patches, embedded with a
+linear map and sine/cosine positions, and joined by a learnable global token. Every exogenous
+series (the past covariates; without any, the target channels themselves) becomes one variate
+token by a linear map of its whole lookback (the "inverted" embedding). Each encoder layer runs
+self-attention over the patch and global tokens, then cross-attention from the global token to
+the variate tokens, then a feed-forward block (post-norm LayerNorm). A flatten head reads all
+tokens. Inputs are normalised per window and channel (RevIN) and the forecast mapped back.
+
+This version uses past covariates, as the paper does; covariates known over the horizon are the
+next step (see the issue tracker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tsfm.models.neural import NeuralForecaster
+from tsfm.nn import FlattenHead, RevIN, fold_channels, patchify, unfold_channels
+from tsfm.nn.dropout import FastDropout
+from tsfm.nn.encoder import CrossAttention, MultiHeadAttention, sinusoidal_positions
+
+
+@dataclass
+class TimeXerConfig:
+    """TimeXer architecture (defaults: the official ETTh1 exogenous script, lookback 96).
+
+    Parameters
+    ----------
+    context_length, prediction_length : int
+    patch_len : int
+        Non-overlapping endogenous patches (``context_length`` must be a multiple).
+    d_model, n_heads, d_ff, n_layers, dropout
+        The encoder; ``dropout`` also before the head.
+    revin : bool
+        Normalise every input channel by its window statistics.
+    """
+
+    context_length: int = 96
+    prediction_length: int = 96
+    patch_len: int = 16
+    d_model: int = 512
+    n_heads: int = 8
+    d_ff: int = 512
+    n_layers: int = 2
+    dropout: float = 0.1
+    revin: bool = True
+
+
+class TimeXerLayer(nn.Module):
+    """Self-attention over ``(B', N+1, d)`` tokens, cross-attention of the last (global) token
+    over ``(B', V, d)`` variate tokens, then a GELU feed-forward; post-norm."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
+        super().__init__()
+        self.self_attention = MultiHeadAttention(d_model, n_heads, dropout, residual=False)
+        self.cross_attention = CrossAttention(d_model, n_heads, dropout)
+        self.ff1, self.ff2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
+        self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
+        self.dropout = FastDropout(dropout)
+
+    def forward(self, tokens: torch.Tensor, variates: torch.Tensor) -> torch.Tensor:
+        tokens = self.norm1(tokens + self.dropout(self.self_attention(tokens)[0]))
+        glob = tokens[:, -1:]
+        glob = self.norm2(glob + self.dropout(self.cross_attention(glob, variates)))
+        tokens = torch.cat([tokens[:, :-1], glob], dim=1)
+        mixed = self.dropout(self.ff2(self.dropout(F.gelu(self.ff1(tokens)))))
+        return self.norm3(tokens + mixed)
+
+
+class TimeXer(nn.Module):
+    """``(B, L, C + P)`` (targets, then past covariates) to ``(B, H, C)``."""
+
+    def __init__(self, cfg: TimeXerConfig, n_targets: int, n_covariates: int):
+        super().__init__()
+        if cfg.context_length % cfg.patch_len:
+            raise ValueError(
+                f"context_length {cfg.context_length} is not a multiple of patch_len "
+                f"{cfg.patch_len} (TimeXer's patches do not overlap)"
+            )
+        self.n_targets, self.n_covariates = n_targets, n_covariates
+        self.patch_len = cfg.patch_len
+        n = cfg.context_length // cfg.patch_len
+        self.revin = RevIN(n_targets + n_covariates) if cfg.revin else None
+        self.patch_embedding = nn.Linear(cfg.patch_len, cfg.d_model, bias=False)
+        self.register_buffer("positions", sinusoidal_positions(n, cfg.d_model), persistent=False)
+        self.global_token = nn.Parameter(torch.randn(1, 1, cfg.d_model))
+        self.variate_embedding = nn.Linear(cfg.context_length, cfg.d_model)
+        self.dropout = FastDropout(cfg.dropout)
+        self.layers = nn.ModuleList(
+            TimeXerLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout)
+            for _ in range(cfg.n_layers)
+        )
+        self.norm = nn.LayerNorm(cfg.d_model)
+        self.head = FlattenHead(n + 1, cfg.d_model, cfg.prediction_length, cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        stats = None
+        if self.revin is not None:
+            x, stats = self.revin.normalize(x)
+        B, C = x.shape[0], self.n_targets
+        targets = x[..., :C]
+        exogenous = x[..., C:] if self.n_covariates else targets
+        patches = patchify(fold_channels(targets), self.patch_len, self.patch_len, pad_end=False)
+        tokens = self.patch_embedding(patches) + self.positions  # (B*C, N, d)
+        tokens = torch.cat([tokens, self.global_token.expand(B * C, 1, -1)], dim=1)
+        tokens = self.dropout(tokens)
+        variates = self.dropout(self.variate_embedding(exogenous.transpose(1, 2)))  # (B, V, d)
+        variates = variates.repeat_interleave(C, dim=0)  # every target channel sees them all
+        for layer in self.layers:
+            tokens = layer(tokens, variates)
+        y = unfold_channels(self.head(self.norm(tokens)), C)  # (B, H, C)
+        if stats is None:
+            return y
+        mean, std = stats
+        return self.revin.denormalize(y, (mean[..., :C], std[..., :C]))
+
+
+class TimeXerForecaster(NeuralForecaster):
+    """TimeXer as a scikit-learn style forecaster that uses past covariates.
+
+    ``fit(df, past_covariates=[...])`` names the exogenous columns; ``predict`` then needs them
+    in its input (over the context) and says which are missing.
+
+    Examples
+    --------
+    >>> model = TimeXerForecaster(context_length=96, prediction_length=24, max_epochs=5)
+    >>> model.fit(df, target="OT", past_covariates=["HUFL", "HULL"]).predict()  # doctest: +SKIP
+    """
+
+    config_class = TimeXerConfig
+    supports_covariates = True
+
+    def _build_module(self, n_channels: int) -> nn.Module:
+        return TimeXer(self._config(), n_channels, self.n_covariates_)
+
+    def _fit(self, panel, validation=None) -> None:
+        if panel.spec.future_covariates:
+            raise ValueError(
+                "TimeXerForecaster uses past covariates; future covariates "
+                f"{list(panel.spec.future_covariates)} are not supported yet"
+            )
+        self.n_covariates_ = len(panel.spec.past_covariates)
+        super()._fit(panel, validation)
+
+    def _fitted_state(self):
+        meta, arrays = super()._fitted_state()
+        return {**meta, "n_covariates_": self.n_covariates_}, arrays
+
+    def _load_fitted_state(self, meta, arrays):
+        self.n_covariates_ = meta["n_covariates_"]
+        super()._load_fitted_state(meta, arrays)
+
+    @classmethod
+    def _test_params(cls) -> dict:
+        return {
+            "context_length": 48, "prediction_length": 12, "patch_len": 8, "d_model": 16,
+            "n_heads": 2, "d_ff": 32, "n_layers": 1, "max_epochs": 2, "batch_size": 32,
+            "learning_rate": 1e-3, "verbose": 0, "n_threads": 1,
+        }  # fmt: skip
