@@ -51,6 +51,13 @@ def machine() -> str:
     return f"{cpu}, {cores} cores, torch {torch.__version__}"
 
 
+def invoked_command() -> str:
+    """The command line this process runs, as recorded beside every figure."""
+    if sys.argv[0].endswith("tsfm"):
+        return "tsfm " + " ".join(sys.argv[1:])
+    return " ".join(sys.argv)
+
+
 def git_commit() -> str:
     try:
         out = subprocess.run(
@@ -284,9 +291,7 @@ def main(args) -> int:
         overrides[key] = _parse(value)
     if args.max_epochs is not None:
         overrides["max_epochs"] = args.max_epochs
-    command = (
-        "tsfm " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("tsfm") else " ".join(sys.argv)
-    )
+    command = invoked_command()
     for horizon in args.horizon:
         row = run(
             args.model, args.dataset, horizon, overrides=overrides, command=command,

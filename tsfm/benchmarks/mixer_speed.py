@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import resource
-import sys
 from pathlib import Path
 
 from tsfm.benchmarks.configs import CONFIGS
-from tsfm.benchmarks.ltsf import git_commit, machine
+from tsfm.benchmarks.ltsf import git_commit, invoked_command, machine
 
 LOOKBACK, HORIZON, BATCH, THREADS = 512, 96, 64, 2
 
@@ -73,7 +72,7 @@ def _shape(name: str) -> str:
 
 def main(args) -> int:
     patchtst, mixer = measure()
-    command = "tsfm " + " ".join(sys.argv[1:])
+    command = invoked_command()
     lines = [
         "# TSMixer against PatchTST: training speed and memory",
         "",

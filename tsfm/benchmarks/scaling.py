@@ -8,7 +8,6 @@ Synthetic daily series (weekly cycle, trend, noise), 120 days each, a cheap base
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 import tsfm
-from tsfm.benchmarks.ltsf import git_commit, machine
+from tsfm.benchmarks.ltsf import git_commit, invoked_command, machine
 
 SIZES = (1_000, 3_000, 10_000)
 
@@ -50,7 +49,7 @@ def main(args) -> int:
         assert result.overall().iloc[0]["n_windows"] == 3 * n
         rows.append((n, seconds))
         print(f"{n} series: {seconds:.2f} s ({1e3 * seconds / n:.3f} ms per series)", flush=True)
-    command = "tsfm " + " ".join(sys.argv[1:])
+    command = invoked_command()
     lines = [
         "# Backtest time against the number of series",
         "",

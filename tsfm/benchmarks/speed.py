@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import resource
-import sys
 import time
 from pathlib import Path
 
 from tsfm.benchmarks.configs import CONFIGS
-from tsfm.benchmarks.ltsf import git_commit, machine
+from tsfm.benchmarks.ltsf import git_commit, invoked_command, machine
 from tsfm.datasets import load_dataset
 
 #: The peers' figures measured on this machine (../shared/bench/peers/results.md, 2026-11-23).
@@ -82,7 +81,7 @@ def report(result: dict, command: str) -> str:
 
 
 def main(args) -> int:
-    command = "tsfm " + " ".join(sys.argv[1:])
+    command = invoked_command()
     text = report(measure(epochs=args.max_epochs or 1), command)
     print(text)
     path = Path(args.output) / "SPEED.md"

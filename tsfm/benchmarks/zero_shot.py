@@ -11,14 +11,13 @@ Writes ``benchmarks/ZERO_SHOT.md``.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
 import tsfm
-from tsfm.benchmarks.ltsf import git_commit, machine
+from tsfm.benchmarks.ltsf import git_commit, invoked_command, machine
 from tsfm.evaluation.compare import relative_score
 
 QUANTILES = [round(0.1 * k, 1) for k in range(1, 10)]
@@ -74,7 +73,7 @@ def evaluate(
 
 def main(args) -> int:
     model = tsfm.from_pretrained(args.pretrained) if args.pretrained else None
-    command = "tsfm " + " ".join(sys.argv[1:])
+    command = invoked_command()
     lines = [
         "# Zero-shot forecasting against per-series baselines",
         "",
