@@ -26,6 +26,11 @@ from tsfm.nn import RevIN, TransformerEncoder, fold_channels
 from tsfm.nn.dropout import FastDropout
 from tsfm.nn.flow import FlowHead
 
+# Normalised training targets are clipped to this many context standard deviations: a (nearly)
+# constant context followed by a jump would otherwise give targets in the thousands whose loss
+# swamps every other window of the batch.
+TARGET_LIMIT = 30.0
+
 
 @dataclass
 class SundialConfig:
@@ -54,6 +59,10 @@ class SundialConfig:
         The point forecast.
     revin : bool
         Normalise each context by its own statistics.
+    short_context_prob : float
+        Share of training windows whose context is cut at a random point, the part before it
+        masked as padding, so the model also learns the short, padded contexts it meets on
+        short series (zero-shot); 0 trains on full windows only.
     """
 
     context_length: int = 512
@@ -72,6 +81,7 @@ class SundialConfig:
     sampling_steps: int = 50
     point: str = "median"
     revin: bool = True
+    short_context_prob: float = 0.0
 
 
 class Sundial(nn.Module):
@@ -84,6 +94,7 @@ class Sundial(nn.Module):
         self.n_patches = math.ceil(cfg.context_length / P)
         self.output_length = cfg.output_length or cfg.prediction_length
         self.train_positions = cfg.train_positions
+        self.short_context_prob = cfg.short_context_prob
         self.revin = RevIN(1) if cfg.revin else None
         self.embedding = nn.Linear(2 * P, cfg.d_model)
         self.position = nn.Parameter(torch.empty(self.n_patches, cfg.d_model).uniform_(-0.02, 0.02))
@@ -120,11 +131,12 @@ class Sundial(nn.Module):
         """Flow loss of every position's next ``output_length`` values: ``x (B, L, C)``,
         ``y (B, H, C)`` with ``H >= output_length``."""
         series, future = fold_channels(x), fold_channels(y)
-        mask = torch.ones_like(series, dtype=torch.bool)
+        mask = self.training_mask(*series.shape)
         z, (mean, std) = self.normalize(series, mask)
         h, real = self.hidden(z, mask)
         pad = self.n_patches * self.patch_len - z.shape[1]
         timeline = torch.cat([nn.functional.pad(z, (pad, 0)), (future - mean) / std], dim=1)
+        timeline = timeline.clamp(-TARGET_LIMIT, TARGET_LIMIT)
         targets = timeline.unfold(1, self.output_length, self.patch_len)  # (B', N + k, out)
         targets = targets[:, 1 : self.n_patches + 1]  # position i: the values after patch i
         usable = real[:, : targets.shape[1]]
@@ -133,6 +145,17 @@ class Sundial(nn.Module):
             chosen = score.argsort(dim=1)[:, : self.train_positions]
             usable = usable & torch.zeros_like(usable).scatter_(1, chosen, True)
         return self.flow.loss(h[:, : targets.shape[1]][usable], targets[usable])
+
+    def training_mask(self, n: int, length: int) -> torch.Tensor:
+        """Observed-values mask ``(n, length)`` for training contexts: all observed, except that
+        a ``short_context_prob`` share (in training mode) keeps only a random suffix of at
+        least one patch."""
+        mask = torch.ones(n, length, dtype=torch.bool)
+        if not self.training or self.short_context_prob <= 0:
+            return mask
+        start = torch.randint(0, max(length - self.patch_len, 0) + 1, (n,))
+        start = start.masked_fill(torch.rand(n) >= self.short_context_prob, 0)
+        return torch.arange(length)[None, :] >= start[:, None]
 
     @torch.no_grad()
     def sample(self, series, mask, horizon, n_samples, steps, generator) -> torch.Tensor:
