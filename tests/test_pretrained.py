@@ -131,3 +131,47 @@ def test_zero_shot_benchmark_table(tmp_path):
     assert (table["series"] == 12).all()
     assert table.loc["SeasonalNaive", "relative_mase"] == pytest.approx(1.0)
     assert np.isfinite(table.loc["zero-shot", "crps"]) and table["series_per_s"].gt(0).all()
+
+
+def _tiny_pretrained(tmp_path, **params):
+    config = json.loads(json.dumps(TINY))
+    config["model"]["params"].update(params)
+    config["corpus"]["recipe"] = {"min_length": 150, "max_length": 300}
+    return _run(tmp_path, config) / "model"
+
+
+def test_zero_shot_benchmark_on_an_ltsf_test_part(tmp_path):
+    from tsfm.benchmarks.zero_shot import evaluate_ltsf
+
+    from .conftest import dataset_or_skip
+
+    dataset_or_skip("etth1")
+    model = tsfm.from_pretrained(_tiny_pretrained(tmp_path, context_length=64,
+                                                  prediction_length=96, patch_len=16))  # fmt: skip
+    table = evaluate_ltsf("etth1", model, include=("Naive", "SeasonalNaive"))
+    assert set(table.index) == {"zero-shot", "Naive", "SeasonalNaive"}
+    # the 2880 test rows give origins 0, 96, ..., 2784: 30 windows per channel, 7 channels
+    assert (table["windows"] == 30 * 7).all()
+    assert table.loc["SeasonalNaive", "relative_mase"] == pytest.approx(1.0)
+    # non-overlapping windows of the full protocol's SeasonalNaive (MSE .512 on every window)
+    assert 0.4 < table.loc["SeasonalNaive", "mse"] < 0.65
+    assert np.isfinite(table.loc["zero-shot", ["mse", "mae", "wql"]].astype(float)).all()
+
+
+def test_finetune_benchmark_compares_pretrained_and_scratch(tmp_path):
+    from tsfm.benchmarks.finetune import LEARNING_RATES, best_per_setting, run
+
+    from .conftest import dataset_or_skip
+
+    dataset_or_skip("ili")
+    folder = _tiny_pretrained(tmp_path)
+    table = run("ili", str(folder), max_epochs=1, horizon=8)
+    assert list(table["setting"]) == ["zero-shot"] + ["fine-tuned", "scratch"] * len(
+        LEARNING_RATES
+    )
+    assert table.loc[table["setting"] != "zero-shot", "epochs"].eq(1).all()
+    assert table.loc[0, "epochs"] == 0 and np.isfinite(table["mse"]).all()
+    best = best_per_setting(table)
+    assert list(best.index) == ["zero-shot", "fine-tuned", "scratch"]
+    trained = table[table["setting"] == "scratch"]
+    assert best.loc["scratch", "best_val"] == trained["best_val"].min()

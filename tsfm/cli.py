@@ -172,6 +172,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         from tsfm.benchmarks.zero_shot import main as zero_shot_main
 
         return zero_shot_main(args)
+    if args.finetune:
+        from tsfm.benchmarks.finetune import main as finetune_main
+
+        return finetune_main(args)
     if args.mixer_speed:
         from tsfm.benchmarks.mixer_speed import main as mixer_main
 
@@ -232,9 +236,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--zero-shot",
         action="store_true",
-        help="a pretrained model against per-series baselines on M4 Hourly/Weekly instead",
+        help="a pretrained model against per-series baselines (M4, LTSF test parts) instead",
     )
-    p.add_argument("--pretrained", default="tsfm-small", help="with --zero-shot: name or folder")
+    p.add_argument(
+        "--finetune",
+        action="store_true",
+        help="fine-tuning a pretrained model against training from scratch (--dataset, "
+        "default ili) instead",
+    )
+    p.add_argument(
+        "--pretrained", default="tsfm-small", help="with --zero-shot/--finetune: name or folder"
+    )
     p.add_argument("--n-jobs", type=int, default=None, help="with --zero-shot: baseline workers")
     p.add_argument(
         "--mixer-speed",
