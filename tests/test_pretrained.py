@@ -166,9 +166,7 @@ def test_finetune_benchmark_compares_pretrained_and_scratch(tmp_path):
     dataset_or_skip("ili")
     folder = _tiny_pretrained(tmp_path)
     table = run("ili", str(folder), max_epochs=1, horizon=8)
-    assert list(table["setting"]) == ["zero-shot"] + ["fine-tuned", "scratch"] * len(
-        LEARNING_RATES
-    )
+    assert list(table["setting"]) == ["zero-shot"] + ["fine-tuned", "scratch"] * len(LEARNING_RATES)
     assert table.loc[table["setting"] != "zero-shot", "epochs"].eq(1).all()
     assert table.loc[0, "epochs"] == 0 and np.isfinite(table["mse"]).all()
     best = best_per_setting(table)
