@@ -37,3 +37,6 @@ def test_exogenous_configuration_forecasts_the_target_from_covariates():
     row = run("timexer_epf", "epf_np", 24, overrides=tiny, command="test", stride=24)
     assert row["paper_mse"] == 0.236 and row["lookback"] == 168
     assert 0 < row["mse"] < 5 and row["epochs"] == 1
+    # the day-ahead columns as future covariates: read over the target day too
+    row = run("timexer_epf_future", "epf_np", 24, overrides=tiny, command="test", stride=24)
+    assert row["paper_mse"] == "" and 0 < row["mse"] < 5

@@ -158,3 +158,20 @@ def test_flow_head_option_on_other_patch_models(cls, tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(quantiles=[0.1]), model.predict(quantiles=[0.1]))
     with pytest.raises(ValueError, match="head must be"):
         cls(**params, head="gaussian").fit(wide)
+
+
+def test_short_context_training_masks_a_random_prefix():
+    from tsfm.models.sundial import Sundial, SundialConfig
+
+    cfg = SundialConfig(context_length=64, prediction_length=16, patch_len=8, d_model=16,
+                        n_heads=2, d_ff=32, n_layers=1, short_context_prob=0.5)  # fmt: skip
+    module = Sundial(cfg).train()
+    torch.manual_seed(0)
+    mask = module.training_mask(2000, 64)
+    # a suffix is kept: once observed, observed to the end, with at least one patch
+    assert (mask[:, 1:] >= mask[:, :-1]).all() and mask[:, -8:].all()
+    shortened = (~mask[:, 0]).float().mean().item()
+    assert 0.42 < shortened < 0.55  # the share cut (a cut at row 0 keeps the whole window)
+    assert module.eval().training_mask(5, 64).all()  # never at prediction time
+    x, y = torch.randn(4, 64, 2), torch.randn(4, 16, 2)
+    assert torch.isfinite(module.train().loss(x, y))

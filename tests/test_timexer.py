@@ -1,11 +1,16 @@
-"""TimeXer: exogenous variables through past covariates."""
+"""TimeXer: exogenous variables as past and future covariates; calendar features."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import tsfm
+from tsfm.data.future import calendar_features
 from tsfm.models.timexer import TimeXerForecaster
 
 from .conftest import make_long, make_wide
@@ -46,14 +51,110 @@ def test_missing_covariates_at_predict_are_named():
         model.predict(wide.drop(columns="ch2"))
 
 
-def test_long_layout_and_future_covariates_refused_for_now():
+def test_long_layout_with_past_covariates():
     long = make_long((200, 180))
     long["price"] = np.sin(np.arange(len(long)) / 5)
     model = _model().fit(long, past_covariates=["price"])
     forecast = model.predict(long)
     assert forecast.groupby("unique_id").size().to_dict() == {"s0": 12, "s1": 12}
-    with pytest.raises(ValueError, match="future covariates .*not supported yet"):
-        _model().fit(long, future_covariates=["price"])
+
+
+def _driven(n=400, seed=0):
+    """Target = 2 x a random covariate at the same hour: only its future values tell it."""
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2024-01-01", periods=n, freq="h")
+    load = rng.normal(size=n)
+    return pd.DataFrame({"y": 2 * load + 0.1 * rng.normal(size=n), "load": load}, index=index)
+
+
+def test_future_covariates_are_read_over_the_horizon():
+    frame = _driven()
+    history, horizon_rows = frame.iloc[:-12], frame.iloc[-12:]
+    model = _model(max_epochs=15, learning_rate=3e-3, d_model=32, dropout=0.0).fit(
+        history, target="y", future_covariates=["load"]
+    )
+    assert model.n_future_ == 1 and model.n_covariates_ == 0
+    forecast = model.predict(future=horizon_rows[["load"]])
+    assert forecast.index.equals(horizon_rows.index)
+    # the forecast follows the covariate's horizon values, which the past cannot tell
+    assert np.corrcoef(forecast["y"], horizon_rows["y"])[0, 1] > 0.9
+    flipped = model.predict(future=-horizon_rows[["load"]])
+    assert np.corrcoef(flipped["y"], horizon_rows["y"])[0, 1] < -0.9
+    # evaluate reads each window's future values from the data: window 1 = predict on its past
+    metrics, forecasts = model.evaluate(frame, test_start=-12, return_forecasts=True)
+    np.testing.assert_allclose(forecasts["mean"], forecast["y"], rtol=1e-5)
+    assert metrics.iloc[-1]["mse"] < 0.5 * frame["y"].var()
+    loaded = TimeXerForecaster.load(model.save(Path(tempfile.mkdtemp())))
+    pd.testing.assert_frame_equal(loaded.predict(future=horizon_rows[["load"]]), forecast)
+
+
+def test_future_covariates_are_checked_at_predict():
+    frame = _driven(200)
+    model = _model(max_epochs=1).fit(frame.iloc[:-12], target="y", future_covariates=["load"])
+    future = frame.iloc[-12:][["load"]]
+    with pytest.raises(ValueError, match=r"future covariates \['load'\].*future=frame"):
+        model.predict()
+    with pytest.raises(ValueError, match="columns \\['load'\\] are not in future="):
+        model.predict(future=future.rename(columns={"load": "other"}))
+    with pytest.raises(ValueError, match="cover the 12 steps .* 1 of them are missing, the first"):
+        model.predict(future=future.iloc[:-1])
+    with pytest.raises(ValueError, match="'load' is missing, non-numeric or infinite at"):
+        model.predict(future=future.assign(load=future["load"].where(future.index.hour != 5)))
+    with pytest.raises(ValueError, match="prediction_length"):
+        model.evaluate(frame, test_start=-12, horizon=6)
+    with pytest.raises(ValueError, match="does not use covariates; drop \\['load'\\]"):
+        tsfm.PatchTSTForecaster(**tsfm.PatchTSTForecaster._test_params()).fit(
+            frame, target="y", future_covariates=["load"]
+        )
+
+    class PastOnly(TimeXerForecaster):
+        supports_future_covariates = False
+
+    with pytest.raises(ValueError, match="uses past covariates only.*TimeXerForecaster"):
+        PastOnly(**TimeXerForecaster._test_params()).fit(
+            frame, target="y", future_covariates=["load"]
+        )
+    plain = _model(max_epochs=1).fit(frame, target="y", past_covariates=["load"])
+    with pytest.raises(ValueError, match="fitted without future covariates"):
+        plain.predict(future=future)
+
+
+def test_future_covariates_in_a_long_frame_per_series():
+    parts = []
+    for sid, n in (("a", 200), ("b", 170)):
+        part = _driven(n, seed=len(parts)).rename_axis("ds").reset_index()
+        parts.append(part.assign(unique_id=sid))
+    long = pd.concat(parts, ignore_index=True)
+    model = _model(max_epochs=1).fit(long, target="y", future_covariates=["load"])
+    ends = long.groupby("unique_id")["ds"].max()
+    future = pd.concat([
+        pd.DataFrame({"unique_id": sid, "ds": pd.date_range(end, periods=13, freq="h")[1:],
+                      "load": 0.5})
+        for sid, end in ends.items()
+    ])  # fmt: skip
+    forecast = model.predict(future=future)
+    assert forecast.groupby("unique_id").size().to_dict() == {"a": 12, "b": 12}
+    with pytest.raises(ValueError, match="no rows for series 'b'"):
+        model.predict(future=future[future["unique_id"] == "a"])
+
+
+def test_calendar_features_need_no_future_input():
+    wide = _frame()
+    model = _model(max_epochs=1).fit(wide[["ch0"]], calendar=["hour", "dayofweek"])
+    assert model.spec_.calendar == ("hour", "dayofweek") and model.n_future_ == 2
+    assert model.predict().shape == (12, 1)
+    assert np.isfinite(model.evaluate(wide[["ch0"]], test_start=250, stride=6).iloc[-1]["mse"])
+    with pytest.raises(ValueError, match="unknown calendar features \\['hours'\\]"):
+        _model().fit(wide[["ch0"]], calendar=["hours"])
+    with pytest.raises(ValueError, match="does not use covariates"):
+        tsfm.Naive().fit(wide, calendar=["hour"])
+
+
+def test_calendar_feature_values():
+    index = pd.DatetimeIndex(["2024-01-01 00:00", "2024-12-31 23:00"])  # a Monday; a Tuesday
+    values = calendar_features(index, ["hour", "dayofweek", "month", "dayofyear"])
+    np.testing.assert_allclose(values[0], [-0.5, -0.5, -0.5, -0.5])
+    np.testing.assert_allclose(values[1], [0.5, 1 / 6 - 0.5, 0.5, 0.5])
 
 
 def test_patches_must_tile_the_context():

@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tsfm.data.frames import to_frame, to_panel
+from tsfm.data.future import future_values
 from tsfm.data.panel import Panel, left_pad_stack, panel_from_arrays, panel_to_arrays
 from tsfm.evaluation.rolling import rolling_origin, test_origins
 
@@ -37,7 +38,10 @@ class BaseForecaster(BaseEstimator):
     Class attributes
     ----------------
     supports_covariates : bool
-        Whether the model uses past/future covariates (others refuse them with a clear error).
+        Whether the model uses past covariates (others refuse them with a clear error).
+    supports_future_covariates : bool
+        Whether it also reads covariates known over the horizon (``future_covariates=``,
+        ``calendar=``): its ``_predict_batch`` then takes ``future``, ``(N, H, F)``.
     probabilistic : bool
         Whether ``predict(..., quantiles=...)`` is available.
     local : bool
@@ -47,6 +51,7 @@ class BaseForecaster(BaseEstimator):
     """
 
     supports_covariates: ClassVar[bool] = False
+    supports_future_covariates: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
     local: ClassVar[bool] = False
     _registry: ClassVar[dict[str, type]] = {}
@@ -96,13 +101,15 @@ class BaseForecaster(BaseEstimator):
 
     def _context_arrays(self, panel: Panel) -> list[np.ndarray]:
         """Per series, the ``(T_i, C')`` history a context is cut from: the targets, followed by
-        the past covariates for models that use them (their ``_predict_batch`` contexts then
-        have ``C' = C + P`` columns and still forecast the ``C`` targets)."""
-        if self.supports_covariates and panel.past_covariates is not None:
-            return [
-                np.concatenate([v, p], axis=1) for v, p in zip(panel.values, panel.past_covariates)
-            ]
-        return panel.values
+        the past covariates, then the future covariates' history, for models that use them
+        (their ``_predict_batch`` contexts then have ``C' = C + P + F`` columns and still
+        forecast the ``C`` targets)."""
+        blocks = [panel.values]
+        if self.supports_covariates:
+            blocks += [b for b in (panel.past_covariates, panel.future_covariates) if b]
+        if len(blocks) == 1:
+            return panel.values
+        return [np.concatenate(parts, axis=1) for parts in zip(*blocks)]
 
     @classmethod
     def _test_params(cls) -> dict:
@@ -128,6 +135,7 @@ class BaseForecaster(BaseEstimator):
         freq: str | None = None,
         fill_missing: str = "raise",
         validation_data: pd.Series | pd.DataFrame | None = None,
+        calendar: Sequence[str] | None = None,
     ) -> BaseForecaster:
         """Validate ``data``, learn, and return ``self``.
 
@@ -144,6 +152,9 @@ class BaseForecaster(BaseEstimator):
         validation_data : pd.Series or pd.DataFrame, optional
             Same shape and columns as ``data``: every complete window of it validates (early
             stopping) for models that train; local statistical models ignore it.
+        calendar : list of str, optional
+            Calendar features derived from the timestamps (``"hour"``, ``"dayofweek"``,
+            ``"month"``, ...: :data:`tsfm.data.future.CALENDAR`), used as future covariates.
         """
         panel = to_panel(
             data,
@@ -152,6 +163,7 @@ class BaseForecaster(BaseEstimator):
             future_covariates=future_covariates,
             freq=freq,
             fill_missing=fill_missing,
+            calendar=calendar,
         )
         validation = None
         if validation_data is not None:
@@ -204,6 +216,7 @@ class BaseForecaster(BaseEstimator):
         *,
         horizon: int | None = None,
         quantiles: Sequence[float] | None = None,
+        future: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast after the end of each series.
 
@@ -216,6 +229,10 @@ class BaseForecaster(BaseEstimator):
             Steps ahead; default ``prediction_length``.
         quantiles : sequence of float, optional
             Quantile levels in (0, 1), returned as columns ``q<level>`` beside ``mean``.
+        future : pd.DataFrame, optional
+            Required when the model was fitted with ``future_covariates``: their values over
+            the model's ``prediction_length`` steps after each series' end, in the layout of
+            the fit input (:func:`tsfm.data.future.future_values`); checked, never guessed.
 
         Returns
         -------
@@ -227,7 +244,9 @@ class BaseForecaster(BaseEstimator):
         quantiles = self._check_quantiles(quantiles)
         rows = self._context_rows(panel)
         context, mask = left_pad_stack(self._context_arrays(panel), rows)
-        out = self._predict_batch(context, mask, horizon, quantiles)
+        known = future_values(panel, future, self._future_rows(horizon))
+        extra = {} if known is None else {"future": known}
+        out = self._predict_batch(context, mask, horizon, quantiles, **extra)
         out.pop("samples", None)  # sample paths: see the model's own predict_samples
         return to_frame(panel, out)
 
@@ -281,6 +300,11 @@ class BaseForecaster(BaseEstimator):
             panel, horizon, test_start=test_start, test_size=test_size, stride=stride
         )
         season = season_length or getattr(self, "season_length", None) or 1
+        if panel.spec.n_future and horizon != self._future_rows(horizon):
+            raise ValueError(
+                f"evaluate with future covariates scores the model's prediction_length "
+                f"({self.prediction_length}); got horizon={horizon}"
+            )
         metrics, forecasts, targets = rolling_origin(
             panel,
             self._predict_batch,
@@ -291,6 +315,7 @@ class BaseForecaster(BaseEstimator):
             season,
             samples_per_window=getattr(self, "num_samples", 1),
             inputs=self._context_arrays(panel),
+            future=panel.future_covariates if panel.spec.n_future else None,
         )
         if not return_forecasts:
             return metrics
@@ -341,11 +366,19 @@ class BaseForecaster(BaseEstimator):
     # ------------------------------------------------------------------ helpers
 
     def _check_panel(self, panel: Panel) -> None:
-        if panel.spec.has_covariates and not self.supports_covariates:
-            names = list(panel.spec.past_covariates + panel.spec.future_covariates)
+        spec = panel.spec
+        if spec.has_covariates and not self.supports_covariates:
+            names = list(spec.past_covariates + spec.future_covariates + spec.calendar)
             raise ValueError(
-                f"{type(self).__name__} does not use covariates; drop columns {names} or use a "
+                f"{type(self).__name__} does not use covariates; drop {names} or use a "
                 "forecaster that supports them"
+            )
+        if spec.n_future and not self.supports_future_covariates:
+            names = list(spec.future_covariates + spec.calendar)
+            raise ValueError(
+                f"{type(self).__name__} uses past covariates only; {names} are known over the "
+                "horizon: pass them as past_covariates= or use a forecaster that reads future "
+                "covariates (TimeXerForecaster)"
             )
         panel.check_min_length(self._min_length(), type(self).__name__)
 
@@ -361,6 +394,10 @@ class BaseForecaster(BaseEstimator):
             )
         self._check_panel(panel)
         return panel
+
+    def _future_rows(self, horizon: int) -> int:
+        """Steps of future covariates a forecast reads: the whole trained horizon."""
+        return max(horizon, getattr(self, "prediction_length", None) or horizon)
 
     def _context_rows(self, panel: Panel) -> int:
         context_length = getattr(self, "context_length", None)

@@ -113,9 +113,10 @@ def run(
     val = frame.iloc[borders.val[0] : borders.val[1]]
     model = getattr(tsfm, config.model)(**params)
     roles = {}
-    if config.exogenous:  # forecast the target column from the others as past covariates
+    if config.exogenous:  # forecast the target column from the others as covariates
         target = data.info.target
-        roles = {"target": target, "past_covariates": [c for c in frame.columns if c != target]}
+        others = [c for c in frame.columns if c != target]
+        roles = {"target": target, f"{config.exogenous}_covariates": others}
     start = time.perf_counter()
     model.fit(train, validation_data=val, **roles)
     train_seconds = time.perf_counter() - start

@@ -26,11 +26,13 @@ Infinite values are always an error.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from tsfm.data.future import calendar_features, check_calendar
 from tsfm.data.gluonts import gluonts_to_frame, is_gluonts_dataset
 from tsfm.data.panel import DataSpec, Panel
 
@@ -48,6 +50,7 @@ def to_panel(
     freq: str | pd.DateOffset | None = None,
     fill_missing: str = "raise",
     spec: DataSpec | None = None,
+    calendar: Sequence[str] | None = None,
 ) -> Panel:
     """Validate pandas input and convert it to a :class:`Panel`.
 
@@ -67,6 +70,9 @@ def to_panel(
         Missing-value policy (module docstring).
     spec : DataSpec, optional
         Roles recorded at fit time; new input must carry the same targets and covariates.
+    calendar : list of str, optional
+        Calendar features (e.g. ``["hour", "dayofweek", "month"]``) added as future covariates
+        derived from the timestamps (:mod:`tsfm.data.future`).
 
     Raises
     ------
@@ -81,6 +87,7 @@ def to_panel(
         target = list(spec.targets) if spec.layout != "series" else None
         past_covariates, future_covariates = spec.past_covariates, spec.future_covariates
         id_col, time_col = spec.id_col, spec.time_col
+        calendar = spec.calendar
     if is_gluonts_dataset(data):
         data = gluonts_to_frame(data)
     if isinstance(data, pd.Series):
@@ -103,6 +110,7 @@ def to_panel(
             f"the model was fit on {spec.layout} input, got {spec_new.layout} input; "
             "pass data of the same shape"
         )
+    spec_new = dataclasses.replace(spec_new, calendar=check_calendar(calendar))
     return _build_panel(frames, spec_new, freq, fill_missing)
 
 
@@ -222,8 +230,9 @@ def _build_panel(frames: dict[str, pd.DataFrame], spec: DataSpec, freq, fill_mis
         starts.append(frame.index[0])
         if spec.past_covariates:
             past.append(_fill(frame[list(spec.past_covariates)], label, fill_missing)[0])
-        if spec.future_covariates:
-            future.append(_fill(frame[list(spec.future_covariates)], label, fill_missing)[0])
+        if spec.n_future:
+            known = _fill(frame[list(spec.future_covariates)], label, fill_missing)[0]
+            future.append(np.concatenate([known, calendar_features(frame.index, spec.calendar)], 1))
     return Panel(
         ids=ids,
         values=values,

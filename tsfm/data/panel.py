@@ -31,6 +31,9 @@ class DataSpec:
         Covariates known up to the forecast origin, and known over the horizon too.
     id_col, time_col : str
         Long layout column names.
+    calendar : tuple of str
+        Calendar features derived from the timestamps (:data:`tsfm.data.future.CALENDAR`),
+        future covariates that need no input; they follow the user's future covariates.
     """
 
     layout: str
@@ -39,6 +42,7 @@ class DataSpec:
     future_covariates: tuple[str, ...] = ()
     id_col: str = "unique_id"
     time_col: str = "ds"
+    calendar: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +53,12 @@ class DataSpec:
 
     @property
     def has_covariates(self) -> bool:
-        return bool(self.past_covariates or self.future_covariates)
+        return bool(self.past_covariates or self.n_future)
+
+    @property
+    def n_future(self) -> int:
+        """Columns of the future covariates block: the user's, then the calendar features."""
+        return len(self.future_covariates) + len(self.calendar)
 
 
 @dataclass
@@ -71,7 +80,8 @@ class Panel:
     spec : DataSpec
         Column roles and layout, for output and for checking new input.
     past_covariates, future_covariates : list of ndarray or None
-        Per series ``(T_i, P)`` and ``(T_i, F)`` float64.
+        Per series ``(T_i, P)`` and ``(T_i, F)`` float64; the future block ends with the
+        calendar features (``spec.calendar``).
     """
 
     ids: list[str]

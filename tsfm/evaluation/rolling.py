@@ -84,12 +84,19 @@ def test_origins(
 
 
 def gather(
-    panel: Panel, windows: Windows, context_rows: int, horizon: int, chunk: slice, inputs=None
+    panel: Panel,
+    windows: Windows,
+    context_rows: int,
+    horizon: int,
+    chunk: slice,
+    inputs=None,
+    future=None,
 ):
     """Contexts and targets of ``windows[chunk]``.
 
     ``inputs``: per series the arrays contexts are cut from (default the targets; covariate
-    models add their past covariates as further columns).
+    models add their covariates as further columns). ``future``: per series the ``(T_i, F)``
+    future covariates, whose ``horizon`` rows after each origin are returned too.
 
     Returns
     -------
@@ -97,6 +104,7 @@ def gather(
         Left-padded with NaN where a series has fewer than ``L`` rows before the origin.
     mask : ndarray of bool, shape (n, L)
     target : ndarray, shape (n, H, C)
+    known : ndarray, shape (n, H, F), only when ``future`` is given
     """
     inputs = panel.values if inputs is None else inputs
     series, origin = windows.series[chunk], windows.origin[chunk]
@@ -111,7 +119,13 @@ def gather(
         context[rows] = sliding_windows(padded, L)[origin[rows]]
         target[rows] = sliding_windows(panel.values[i], horizon)[origin[rows]]
         mask[rows] = ~np.isnan(context[rows, :, 0])
-    return context, mask, target
+    if future is None:
+        return context, mask, target
+    known = np.empty((n, horizon, future[0].shape[1]))
+    for i in np.unique(series):
+        rows = np.flatnonzero(series == i)
+        known[rows] = sliding_windows(future[i], horizon)[origin[rows]]
+    return context, mask, target, known
 
 
 def rolling_origin(
@@ -124,12 +138,15 @@ def rolling_origin(
     season_length: int = 1,
     samples_per_window: int = 1,
     inputs: list[np.ndarray] | None = None,
+    future: list[np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
     """Forecast every window and score it.
 
     When ``predict_batch`` returns ``"samples"`` (``(n, S, H, C)``), each chunk's CRPS per
     window, step and channel is kept (as output ``"crps"``) and the samples are dropped, so memory
-    stays bounded; ``samples_per_window`` (``S``) sizes the chunks.
+    stays bounded; ``samples_per_window`` (``S``) sizes the chunks. With ``future`` (per series
+    the future covariates, ``(T_i, F)``), ``predict_batch`` also gets ``future=``, their
+    ``horizon`` rows after each origin.
 
     Returns
     -------
@@ -148,10 +165,15 @@ def rolling_origin(
     outputs: dict[str, list[np.ndarray]] = {}
     targets = []
     for start in range(0, n, per_chunk):
-        context, mask, target = gather(
-            panel, windows, context_rows, horizon, slice(start, start + per_chunk), inputs
-        )
-        out = predict_batch(context, mask, horizon, quantiles)
+        chunk = slice(start, start + per_chunk)
+        extra = {}
+        if future is None:
+            context, mask, target = gather(panel, windows, context_rows, horizon, chunk, inputs)
+        else:
+            context, mask, target, extra["future"] = gather(
+                panel, windows, context_rows, horizon, chunk, inputs, future
+            )
+        out = predict_batch(context, mask, horizon, quantiles, **extra)
         if "samples" in out:
             out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)
         for name, value in out.items():

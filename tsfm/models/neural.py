@@ -168,7 +168,9 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                 options = self._loop_options()
                 if self._context_arrays(panel) is not panel.values:  # windows carry covariates
                     step = options.get("step_fn")
-                    options["step_fn"] = _targets_only(step, panel.n_channels, cfg)
+                    options["step_fn"] = _targets_only(
+                        step, panel.n_channels, panel.spec.n_future, cfg
+                    )
                 self.history_ = train(module, train_windows, val_windows, cfg, **options)
         self.module_ = module
         self.n_channels_ = panel.n_channels
@@ -180,7 +182,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
 
     # ------------------------------------------------------------------ predict
 
-    def _predict_batch(self, context, mask, horizon, quantiles):
+    def _predict_batch(self, context, mask, horizon, quantiles, future=None):
         if horizon > self.prediction_length:
             raise ValueError(
                 f"horizon {horizon} exceeds prediction_length={self.prediction_length} the model "
@@ -191,11 +193,17 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         std = context.std(axis=1, keepdims=True)
         std = np.where(std > 0, std, 1.0)
         scaled = torch.from_numpy(((context - mean) / std).astype(np.float32))
+        known = None
+        if future is not None:  # on the scale of the future covariates' own context columns
+            F = future.shape[-1]
+            known = torch.from_numpy(((future - mean[..., -F:]) / std[..., -F:]).astype(np.float32))
         outputs = []
         with torch_threads(self.n_threads), torch.inference_mode():
             self.module_.eval()
             for start in range(0, len(scaled), PREDICT_BATCH):
-                outputs.append(self.module_(scaled[start : start + PREDICT_BATCH]))
+                part = slice(start, start + PREDICT_BATCH)
+                extra = {} if known is None else {"future": known[part]}
+                outputs.append(self.module_(scaled[part], **extra))
         forecast = torch.cat(outputs).numpy().astype(np.float64)[:, :horizon]
         k = forecast.shape[-1]  # the targets: the first k columns of the context
         return {"mean": forecast * std[..., :k] + mean[..., :k]}
@@ -219,10 +227,17 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         self.n_params_ = sum(p.numel() for p in self.module_.parameters())
 
 
-def _targets_only(step_fn, n_targets: int, cfg: TrainConfig):
+def _targets_only(step_fn, n_targets: int, n_future: int, cfg: TrainConfig):
     """A training step whose windows carry covariate columns after the ``n_targets`` targets:
-    the loss compares the forecast with the target columns only."""
+    the loss compares the forecast with the target columns only. With ``n_future`` future
+    covariates (the last columns), the module also reads their horizon rows as ``future``."""
     loss_fn = lookup(LOSSES, cfg.loss, "loss")
+    if n_future:
+        if step_fn is not None:
+            raise ValueError("future covariates need the default training step")
+        return lambda module, x, y: loss_fn(
+            module(x, future=y[..., -n_future:]), y[..., :n_targets]
+        )
     inner = step_fn or (lambda module, x, y: loss_fn(module(x), y))
     return lambda module, x, y: inner(module, x, y[..., :n_targets])
 

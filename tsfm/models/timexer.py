@@ -9,8 +9,10 @@ self-attention over the patch and global tokens, then cross-attention from the g
 the variate tokens, then a feed-forward block (post-norm LayerNorm). A flatten head reads all
 tokens. Inputs are normalised per window and channel (RevIN) and the forecast mapped back.
 
-This version uses past covariates, as the paper does; covariates known over the horizon are the
-next step (see the issue tracker).
+Beyond the paper, covariates known over the horizon (day-ahead forecasts, calendars, prices set
+in advance) get their own variate tokens: a linear map of each one's lookback *and* horizon
+values (``context_length + prediction_length``), attended by the global token beside the past
+covariates' tokens. ``predict`` then needs their horizon values (``future=``).
 """
 
 from __future__ import annotations
@@ -75,23 +77,27 @@ class TimeXerLayer(nn.Module):
 
 
 class TimeXer(nn.Module):
-    """``(B, L, C + P)`` (targets, then past covariates) to ``(B, H, C)``."""
+    """``x (B, L, C + P + F)`` (targets, past covariates, the future covariates' history) and
+    ``future (B, H, F)`` (their horizon values) to ``(B, H, C)``."""
 
-    def __init__(self, cfg: TimeXerConfig, n_targets: int, n_covariates: int):
+    def __init__(self, cfg: TimeXerConfig, n_targets: int, n_covariates: int, n_future: int = 0):
         super().__init__()
         if cfg.context_length % cfg.patch_len:
             raise ValueError(
                 f"context_length {cfg.context_length} is not a multiple of patch_len "
                 f"{cfg.patch_len} (TimeXer's patches do not overlap)"
             )
-        self.n_targets, self.n_covariates = n_targets, n_covariates
+        self.n_targets, self.n_covariates, self.n_future = n_targets, n_covariates, n_future
         self.patch_len = cfg.patch_len
         n = cfg.context_length // cfg.patch_len
-        self.revin = RevIN(n_targets + n_covariates) if cfg.revin else None
+        self.revin = RevIN(n_targets + n_covariates + n_future) if cfg.revin else None
         self.patch_embedding = nn.Linear(cfg.patch_len, cfg.d_model, bias=False)
         self.register_buffer("positions", sinusoidal_positions(n, cfg.d_model), persistent=False)
         self.global_token = nn.Parameter(torch.randn(1, 1, cfg.d_model))
         self.variate_embedding = nn.Linear(cfg.context_length, cfg.d_model)
+        self.future_embedding = (
+            nn.Linear(cfg.context_length + cfg.prediction_length, cfg.d_model) if n_future else None
+        )
         self.dropout = FastDropout(cfg.dropout)
         self.layers = nn.ModuleList(
             TimeXerLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout)
@@ -100,19 +106,24 @@ class TimeXer(nn.Module):
         self.norm = nn.LayerNorm(cfg.d_model)
         self.head = FlattenHead(n + 1, cfg.d_model, cfg.prediction_length, cfg.dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, future: torch.Tensor | None = None) -> torch.Tensor:
+        C, P, F = self.n_targets, self.n_covariates, self.n_future
+        if F and (future is None or future.shape[-1] != F):
+            raise ValueError(f"this TimeXer reads {F} future covariates: pass future (B, H, {F})")
         stats = None
         if self.revin is not None:
             x, stats = self.revin.normalize(x)
-        B, C = x.shape[0], self.n_targets
+            if F:  # the horizon values on their context's scale
+                mean, std = stats
+                future = (future - mean[..., C + P :]) / std[..., C + P :]
+        B = x.shape[0]
         targets = x[..., :C]
-        exogenous = x[..., C:] if self.n_covariates else targets
+        variates = self._variate_tokens(x, future)
         patches = patchify(fold_channels(targets), self.patch_len, self.patch_len, pad_end=False)
         tokens = self.patch_embedding(patches) + self.positions  # (B*C, N, d)
         tokens = torch.cat([tokens, self.global_token.expand(B * C, 1, -1)], dim=1)
         tokens = self.dropout(tokens)
-        variates = self.dropout(self.variate_embedding(exogenous.transpose(1, 2)))  # (B, V, d)
-        variates = variates.repeat_interleave(C, dim=0)  # every target channel sees them all
+        variates = self.dropout(variates).repeat_interleave(C, dim=0)  # every target sees all
         for layer in self.layers:
             tokens = layer(tokens, variates)
         y = unfold_channels(self.head(self.norm(tokens)), C)  # (B, H, C)
@@ -121,40 +132,55 @@ class TimeXer(nn.Module):
         mean, std = stats
         return self.revin.denormalize(y, (mean[..., :C], std[..., :C]))
 
+    def _variate_tokens(self, x: torch.Tensor, future: torch.Tensor | None) -> torch.Tensor:
+        """``(B, V, d)``: one token per past covariate (its lookback), one per future covariate
+        (lookback and horizon); without covariates, one per target channel (the paper's
+        fallback)."""
+        C, P = self.n_targets, self.n_covariates
+        tokens = []
+        if P:
+            tokens.append(self.variate_embedding(x[..., C : C + P].transpose(1, 2)))
+        if self.n_future:
+            whole = torch.cat([x[..., C + P :], future], dim=1)  # (B, L + H, F)
+            tokens.append(self.future_embedding(whole.transpose(1, 2)))
+        if not tokens:
+            tokens.append(self.variate_embedding(x[..., :C].transpose(1, 2)))
+        return torch.cat(tokens, dim=1)
+
 
 class TimeXerForecaster(NeuralForecaster):
-    """TimeXer as a scikit-learn style forecaster that uses past covariates.
+    """TimeXer as a scikit-learn style forecaster with past and future covariates.
 
-    ``fit(df, past_covariates=[...])`` names the exogenous columns; ``predict`` then needs them
-    in its input (over the context) and says which are missing.
+    ``fit(df, past_covariates=[...], future_covariates=[...], calendar=[...])`` names the
+    exogenous columns; ``predict`` then needs the covariates in its input (over the context) and
+    the future ones over the horizon (``future=``), and says which are missing.
 
     Examples
     --------
-    >>> model = TimeXerForecaster(context_length=96, prediction_length=24, max_epochs=5)
-    >>> model.fit(df, target="OT", past_covariates=["HUFL", "HULL"]).predict()  # doctest: +SKIP
+    >>> model = TimeXerForecaster(context_length=168, prediction_length=24, patch_len=24)
+    >>> model.fit(df, target="price", future_covariates=["load_forecast"])  # doctest: +SKIP
+    >>> model.predict(future=next_day)  # doctest: +SKIP
     """
 
     config_class = TimeXerConfig
     supports_covariates = True
+    supports_future_covariates = True
 
     def _build_module(self, n_channels: int) -> nn.Module:
-        return TimeXer(self._config(), n_channels, self.n_covariates_)
+        return TimeXer(self._config(), n_channels, self.n_covariates_, self.n_future_)
 
     def _fit(self, panel, validation=None) -> None:
-        if panel.spec.future_covariates:
-            raise ValueError(
-                "TimeXerForecaster uses past covariates; future covariates "
-                f"{list(panel.spec.future_covariates)} are not supported yet"
-            )
         self.n_covariates_ = len(panel.spec.past_covariates)
+        self.n_future_ = panel.spec.n_future
         super()._fit(panel, validation)
 
     def _fitted_state(self):
         meta, arrays = super()._fitted_state()
-        return {**meta, "n_covariates_": self.n_covariates_}, arrays
+        return {**meta, "n_covariates_": self.n_covariates_, "n_future_": self.n_future_}, arrays
 
     def _load_fitted_state(self, meta, arrays):
         self.n_covariates_ = meta["n_covariates_"]
+        self.n_future_ = meta.get("n_future_", 0)
         super()._load_fitted_state(meta, arrays)
 
     @classmethod
