@@ -44,6 +44,7 @@ def test_synthetic_corpus_is_seeded_finite_and_varied():
 
 
 def _run(tmp_path, config, register=False):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     args = argparse.Namespace(config=str(path), output=str(tmp_path / "out"), register=register)
@@ -173,3 +174,13 @@ def test_finetune_benchmark_compares_pretrained_and_scratch(tmp_path):
     assert list(best.index) == ["zero-shot", "fine-tuned", "scratch"]
     trained = table[table["setting"] == "scratch"]
     assert best.loc["scratch", "best_val"] == trained["best_val"].min()
+
+
+def test_pretraining_is_reproducible_bit_for_bit(tmp_path):
+    from tsfm.models.weights import sha256_of
+
+    first = _run(tmp_path / "a", TINY) / "model"
+    second = _run(tmp_path / "b", TINY) / "model"
+    assert sha256_of(first / "weights.safetensors") == sha256_of(second / "weights.safetensors")
+    a, b = (json.loads((f / "config.json").read_text()) for f in (first, second))
+    assert a["params"] == b["params"] and a["corpus"] == b["corpus"]
