@@ -160,3 +160,22 @@ def test_calendar_feature_values():
 def test_patches_must_tile_the_context():
     with pytest.raises(ValueError, match="not a multiple of patch_len"):
         _model(context_length=50).fit(make_wide(200, 1))
+
+
+def test_backtest_gives_each_model_the_covariates_it_can_use():
+    frame = _driven(400)
+    models = {
+        "TimeXer": _model(max_epochs=15, learning_rate=3e-3, d_model=32, dropout=0.0),
+        "PatchTST": tsfm.PatchTSTForecaster(**tsfm.PatchTSTForecaster._test_params()),
+        "Naive": tsfm.Naive(),
+    }
+    result = tsfm.backtest(models, frame, 12, n_windows=3, refit=False, target="y",
+                           future_covariates=["load"], calendar=["hour"])  # fmt: skip
+    overall = result.overall()
+    assert overall["n_windows"].to_dict() == {"TimeXer": 3, "PatchTST": 3, "Naive": 3}
+    # only TimeXer reads the load over the horizon, which drives the target
+    assert overall.loc["TimeXer", "mse"] < 0.3 * overall.loc["Naive", "mse"]
+    assert overall.loc["TimeXer", "mse"] < 0.3 * overall.loc["PatchTST", "mse"]
+    with pytest.raises(ValueError, match="backtest it with horizon=12"):
+        tsfm.backtest({"TimeXer": models["TimeXer"]}, frame, 6, n_windows=1, target="y",
+                      future_covariates=["load"])  # fmt: skip

@@ -188,6 +188,7 @@ class BaseForecaster(BaseEstimator):
         mask: np.ndarray,
         horizon: int,
         quantiles: Sequence[float] | None = None,
+        future: np.ndarray | None = None,
     ) -> dict[str, np.ndarray]:
         """Forecast a batch of raw contexts, checked; the array-level face of :meth:`predict`.
 
@@ -198,6 +199,8 @@ class BaseForecaster(BaseEstimator):
         context : ndarray, shape (N, L, C)
             Left-padded with NaN where shorter than ``L``.
         mask : ndarray of bool, shape (N, L)
+        future : ndarray, shape (N, H, F), optional
+            The future covariates over the horizon, for a model fitted with them.
 
         Returns
         -------
@@ -208,7 +211,8 @@ class BaseForecaster(BaseEstimator):
             check_is_fitted(self, "panel_")
         horizon = self._check_horizon(horizon)
         quantiles = self._check_quantiles(quantiles)
-        return self._predict_batch(context, mask, horizon, quantiles)
+        extra = {} if future is None else {"future": future}
+        return self._predict_batch(context, mask, horizon, quantiles, **extra)
 
     def predict(
         self,

@@ -8,6 +8,7 @@ are float64 so that statistical baselines and metrics are exact; neural models c
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -158,6 +159,22 @@ class Panel:
             spec=self.spec,
             past_covariates=cut(self.past_covariates),
             future_covariates=cut(self.future_covariates),
+        )
+
+    def without_covariates(self, past: bool = True, future: bool = True) -> Panel:
+        """The same series without their past and/or future covariates (for a model that
+        cannot use them); the spec forgets their roles too."""
+        spec = dataclasses.replace(
+            self.spec,
+            past_covariates=() if past else self.spec.past_covariates,
+            future_covariates=() if future else self.spec.future_covariates,
+            calendar=() if future else self.spec.calendar,
+        )
+        return dataclasses.replace(
+            self,
+            spec=spec,
+            past_covariates=None if past else self.past_covariates,
+            future_covariates=None if future else self.future_covariates,
         )
 
     def slice(self, stop: int | None = None, start: int | None = None) -> Panel:

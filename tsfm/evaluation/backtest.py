@@ -99,6 +99,8 @@ def backtest(
     season_length: int = 1,
     target: str | Sequence[str] | None = None,
     past_covariates: Sequence[str] | None = None,
+    future_covariates: Sequence[str] | None = None,
+    calendar: Sequence[str] | None = None,
     freq: str | None = None,
     fill_missing: str = "raise",
     n_jobs: int | None = None,
@@ -134,9 +136,9 @@ def backtest(
         Adds ``wql`` and ``coverage_<level>`` for probabilistic forecasters.
     season_length : int
         MASE's seasonal lag; its scale uses the history before each cutoff (M4 definition).
-    target, past_covariates, freq, fill_missing
-        As in :func:`tsfm.data.to_panel`; models that use past covariates get them, the others
-        forecast the targets alone.
+    target, past_covariates, future_covariates, calendar, freq, fill_missing
+        As in :func:`tsfm.data.to_panel`; each model gets the covariates it can use (future
+        ones over each window's horizon, from the data), the others forecast the targets alone.
     n_jobs, backend : optional
         joblib's ``n_jobs`` and backend (e.g. ``"dask"`` inside a ``distributed.Client``).
     progress : bool
@@ -156,8 +158,15 @@ def backtest(
     named = _named(models)
     policies = {name: _refit_every(refit, name) for name in named}
     panel = to_panel(
-        data, target=target, past_covariates=past_covariates, freq=freq, fill_missing=fill_missing
-    )
+        data, target=target, past_covariates=past_covariates, future_covariates=future_covariates,
+        calendar=calendar, freq=freq, fill_missing=fill_missing,
+    )  # fmt: skip
+    for name, model in named.items():
+        if _usable(panel, model).spec.n_future and model._future_rows(horizon) != horizon:
+            raise ValueError(
+                f"{name} reads future covariates over its prediction_length "
+                f"({model.prediction_length}); backtest it with horizon={model.prediction_length}"
+            )
     cutoffs = _cutoffs(panel, horizon, n_windows, start, step)
     jobs, skipped = [], []
     for name, model in named.items():
@@ -301,6 +310,7 @@ def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, tra
     target : ndarray, shape (n, H, C)
     """
     model = clone(model)
+    panel = _usable(panel, model)
     rows = model._context_rows(panel)
     if fit_stops is not None:
         starts = None if train_size is None else np.maximum(fit_stops - train_size, 0)
@@ -310,11 +320,28 @@ def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, tra
         rows = min(rows, train_size)
     windows = Windows(series=position, origin=origins, first_origin=np.zeros(0, dtype=int))
     inputs = model._context_arrays(panel)
-    context, mask, target = gather(panel, windows, rows, horizon, slice(None), inputs)
-    out = model.forecast_contexts(context, mask, horizon, quantiles)
+    if panel.spec.n_future:
+        context, mask, target, known = gather(
+            panel, windows, rows, horizon, slice(None), inputs, panel.future_covariates
+        )
+        out = model.forecast_contexts(context, mask, horizon, quantiles, future=known)
+    else:
+        context, mask, target = gather(panel, windows, rows, horizon, slice(None), inputs)
+        out = model.forecast_contexts(context, mask, horizon, quantiles)
     if "samples" in out:  # keep each value's CRPS, not the sample paths
         out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)
     return out, target
+
+
+def _usable(panel: Panel, model) -> Panel:
+    """``panel`` without the covariates ``model`` cannot use."""
+    if not panel.spec.has_covariates:
+        return panel
+    if not model.supports_covariates:
+        return panel.without_covariates()
+    if not model.supports_future_covariates and panel.spec.n_future:
+        return panel.without_covariates(past=False)
+    return panel
 
 
 # ---------------------------------------------------------------------------- results
