@@ -123,7 +123,19 @@ def test_zero_shot_benchmark_table(tmp_path):
     config["corpus"]["recipe"] = {"min_length": 150, "max_length": 300}
     out = _run(tmp_path, config)
     model = tsfm.from_pretrained(out / "model")
-    table = evaluate("m4_hourly", model, include=("Naive", "SeasonalNaive"), n_series=12)
+    cache = tmp_path / "cache"
+    table = evaluate("m4_hourly", model, include=("Naive", "SeasonalNaive"), n_series=12,
+                     cache=cache)  # fmt: skip
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "m4_hourly-first12-Naive.csv",
+        "m4_hourly-first12-SeasonalNaive.csv",
+    ]  # the baselines are kept; a rerun reads them and gets the same table
+    again = evaluate("m4_hourly", model, include=("Naive", "SeasonalNaive"), n_series=12,
+                     cache=cache)  # fmt: skip
+    cols = ["mase", "smape", "wql", "relative_mase"]
+    pd.testing.assert_frame_equal(again[cols], table[cols], check_exact=False, rtol=1e-9)
+    kept = ["Naive", "SeasonalNaive"]  # their timing too comes from the first run
+    np.testing.assert_allclose(again.loc[kept, "series_per_s"], table.loc[kept, "series_per_s"])
     assert list(table.index).count("zero-shot") == 1 and set(table.index) == {
         "zero-shot",
         "Naive",

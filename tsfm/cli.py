@@ -239,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a pretrained model against per-series baselines (M4, LTSF test parts) instead",
     )
     p.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="with --zero-shot: compute and keep the baselines' metrics only",
+    )
+    p.add_argument(
         "--finetune",
         action="store_true",
         help="fine-tuning a pretrained model against training from scratch (--dataset, "

@@ -51,8 +51,37 @@ def baselines(season: int, n_jobs: int | None) -> dict:
     }
 
 
+def scored(label: str, name: str, forecaster, run, cache: Path | None):
+    """Per-series metrics (``run(name, forecaster)`` gives the backtest) and the seconds taken.
+
+    Baselines (every model but ``"zero-shot"``) are deterministic: with a ``cache`` folder their
+    metrics are read from ``<label>-<name>.csv`` there if present, else computed and written.
+    """
+    path = None if cache is None or name == "zero-shot" else Path(cache) / f"{label}-{name}.csv"
+    if path is not None and path.exists():
+        metrics = pd.read_csv(path, dtype={"unique_id": str})
+        return metrics.drop(columns="seconds"), float(metrics["seconds"].iloc[0])
+    start = time.perf_counter()
+    metrics = run(name, forecaster).metrics
+    seconds = time.perf_counter() - start
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        metrics.assign(seconds=seconds).to_csv(path, index=False)
+    return metrics, seconds
+
+
+def _overall(metrics: pd.DataFrame) -> pd.Series:
+    return metrics[metrics["unique_id"] == "overall"].iloc[0]
+
+
 def evaluate(
-    dataset: str, model, *, include=None, n_series: int | None = None, n_jobs: int | None = None
+    dataset: str,
+    model,
+    *,
+    include=None,
+    n_series: int | None = None,
+    n_jobs: int | None = None,
+    cache: Path | None = None,
 ) -> pd.DataFrame:
     """The table of one dataset: one row per model (``model`` a forecaster or None)."""
     horizon, season = SETS[dataset]
@@ -64,14 +93,16 @@ def evaluate(
     for name, baseline in baselines(season, n_jobs).items():
         if include is None or name in include:
             models[name] = baseline
+
+    def run(name, forecaster):
+        return tsfm.backtest({name: forecaster}, full, horizon, n_windows=1, refit=False,
+                             season_length=season, quantiles=QUANTILES)  # fmt: skip
+
+    label = dataset if n_series is None else f"{dataset}-first{n_series}"
     rows, results = [], {}
     for name, forecaster in models.items():
-        start = time.perf_counter()
-        result = tsfm.backtest({name: forecaster}, full, horizon, n_windows=1, refit=False,
-                               season_length=season, quantiles=QUANTILES)  # fmt: skip
-        seconds = time.perf_counter() - start
-        results[name] = result
-        overall = result.overall().iloc[0]
+        results[name], seconds = scored(label, name, forecaster, run, cache)
+        overall = _overall(results[name])
         rows.append({
             "model": name, "series": int(overall["n_windows"]), "mase": overall["mase"],
             "smape": overall["smape"], "wql": overall["wql"],
@@ -79,7 +110,7 @@ def evaluate(
             "series_per_s": overall["n_windows"] / seconds,
         })  # fmt: skip
     table = pd.DataFrame(rows).set_index("model")
-    metrics = pd.concat([r.metrics for r in results.values()], ignore_index=True)
+    metrics = pd.concat(results.values(), ignore_index=True)
     for metric in ("mase", "wql"):
         table[f"relative_{metric}"] = [
             relative_score(metrics, name, "SeasonalNaive", metric) for name in table.index
@@ -87,7 +118,7 @@ def evaluate(
     return table.sort_values("mase")
 
 
-def evaluate_ltsf(dataset: str, model, *, include=None) -> pd.DataFrame:
+def evaluate_ltsf(dataset: str, model, *, include=None, cache: Path | None = None) -> pd.DataFrame:
     """The LTSF table of one dataset: one row per model (``model`` a forecaster or None;
     ``include`` limits the baselines)."""
     horizon, season = LTSF_SETS[dataset]
@@ -100,21 +131,22 @@ def evaluate_ltsf(dataset: str, model, *, include=None) -> pd.DataFrame:
     if season <= ETS_MAX_SEASON:
         candidates["ETS"] = tsfm.ETS(season_length=season, context_length=LTSF_CONTEXT)
     models.update({k: v for k, v in candidates.items() if include is None or k in include})
+
+    def run(name, forecaster):
+        return tsfm.backtest({name: forecaster}, frame, horizon, start=first, step=horizon,
+                             refit=False, season_length=season, quantiles=QUANTILES)  # fmt: skip
+
     rows, results = [], {}
     for name, forecaster in models.items():
-        start = time.perf_counter()
-        result = tsfm.backtest({name: forecaster}, frame, horizon, start=first, step=horizon,
-                               refit=False, season_length=season, quantiles=QUANTILES)  # fmt: skip
-        seconds = time.perf_counter() - start
-        results[name] = result
-        overall = result.overall().iloc[0]
-        windows = len(result.windows)
+        results[name], seconds = scored(f"ltsf-{dataset}", name, forecaster, run, cache)
+        overall = _overall(results[name])
+        windows = int(overall["n_windows"])
         rows.append({
             "model": name, "windows": windows, "mse": overall["mse"], "mae": overall["mae"],
             "mase": overall["mase"], "wql": overall["wql"], "windows_per_s": windows / seconds,
         })  # fmt: skip
     table = pd.DataFrame(rows).set_index("model")
-    metrics = pd.concat([r.metrics for r in results.values()], ignore_index=True)
+    metrics = pd.concat(results.values(), ignore_index=True)
     table["relative_mase"] = [
         relative_score(metrics, name, "SeasonalNaive", "mase") for name in table.index
     ]
@@ -122,7 +154,9 @@ def evaluate_ltsf(dataset: str, model, *, include=None) -> pd.DataFrame:
 
 
 def main(args) -> int:
-    model = tsfm.from_pretrained(args.pretrained) if args.pretrained else None
+    baselines_only = getattr(args, "baselines_only", False)
+    model = None if baselines_only else tsfm.from_pretrained(args.pretrained)
+    cache = Path(args.output) / "zero_shot_baselines"
     command = invoked_command()
     lines = [
         "# Zero-shot forecasting against per-series baselines",
@@ -131,11 +165,13 @@ def main(args) -> int:
         f"Machine: {machine()}. Pretrained model: `{args.pretrained}`.",
         "One window per series: the official M4 test horizon. wQL over the levels 0.1..0.9;",
         "`relative_*`: geometric mean over series of the ratio to SeasonalNaive; speed includes",
-        "fitting the per-series baselines.",
+        "fitting the per-series baselines. The baselines' per-series metrics are kept in",
+        "`benchmarks/zero_shot_baselines/` (they are deterministic; delete a file to recompute",
+        "it, its `seconds` column times the run that wrote it).",
         "",
     ]
     for dataset in SETS:
-        table = evaluate(dataset, model, n_jobs=args.n_jobs)
+        table = evaluate(dataset, model, n_jobs=args.n_jobs, cache=cache)
         print(dataset, "\n", table.round(4).to_string(), flush=True)
         lines += [f"## {dataset}", "", table.round(4).to_markdown(), ""]
     lines += [
@@ -148,9 +184,10 @@ def main(args) -> int:
         "",
     ]
     for dataset, (horizon, season) in LTSF_SETS.items():
-        table = evaluate_ltsf(dataset, model)
+        table = evaluate_ltsf(dataset, model, cache=cache)
         print(dataset, "\n", table.round(4).to_string(), flush=True)
         title = f"### {dataset}, horizon {horizon}, season {season}"
         lines += [title, "", table.round(4).to_markdown(), ""]
-    (Path(args.output) / "ZERO_SHOT.md").write_text("\n".join(lines))
+    if not baselines_only:
+        (Path(args.output) / "ZERO_SHOT.md").write_text("\n".join(lines))
     return 0
