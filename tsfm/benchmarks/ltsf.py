@@ -226,18 +226,54 @@ def write_markdown(folder: Path) -> None:
         cells = [f"`{row[c]}`" if c == "command" else str(row.get(c) or "") for c in shown]
         lines.append("| " + " | ".join(cells) + " |")
     lines += averages(latest)
+    lines += probabilistic(latest)
     machines = sorted({r["machine"] for r in rows})
     lines += ["", "Machines: " + "; ".join(machines), ""]
     extras = {  # written by `tsfm benchmark --speed`, `--mixer-speed`, `--backtest-scaling`
         "SPEED.md": "Speed and memory",
         "MIXER_SPEED.md": "TSMixer against PatchTST: speed and memory",
         "BACKTEST_SCALING.md": "Backtest time against the number of series",
+        "ZERO_SHOT.md": "Zero-shot forecasting",
+        "FINETUNE.md": "Fine-tuning a pretrained model against training from scratch",
     }
     for name, title in extras.items():
         if (folder / name).exists():
             body = (folder / name).read_text().split("\n", 1)[1].strip()
             lines += [f"## {title}", "", body, ""]
     (folder / "RESULTS.md").write_text("\n".join(lines))
+
+
+#: Models side by side in the probabilistic table: the sample model, the baselines with their
+#: intervals, and a point model for reference.
+PROBABILISTIC = ("sundial", "seasonal_naive", "ets", "patchtst42")
+
+
+def probabilistic(latest: dict) -> list[str]:
+    """Markdown: per dataset and horizon where Sundial ran, the models of :data:`PROBABILISTIC`
+    side by side (MSE/MAE of the point forecast, CRPS, wQL, 80% interval coverage)."""
+    keys = sorted({(d, h) for (d, m, h) in latest if m == "sundial"})
+    header = ["dataset", "horizon", "model", "mse", "mae", "crps", "wql", "interval_80",
+              "test_stride", "epochs"]  # fmt: skip
+    out = []
+    for dataset, horizon in keys:
+        for model in PROBABILISTIC:
+            row = latest.get((dataset, model, horizon))
+            if row is not None:
+                out.append("| " + " | ".join(str(row.get(c) or "") for c in header) + " |")
+    if not out:
+        return []
+    return [
+        "",
+        "## Probabilistic forecasts",
+        "",
+        "The newest rows above, side by side: Sundial's point forecast is its sample median, its",
+        "quantiles come from 100 sample paths; the baselines' from their own intervals; PatchTST",
+        "gives points only. The target for `interval_80` is 0.80.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *out,
+    ]
 
 
 def averages(latest: dict) -> list[str]:
