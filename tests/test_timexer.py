@@ -179,3 +179,49 @@ def test_backtest_gives_each_model_the_covariates_it_can_use():
     with pytest.raises(ValueError, match="backtest it with horizon=12"):
         tsfm.backtest({"TimeXer": models["TimeXer"]}, frame, 6, n_windows=1, target="y",
                       future_covariates=["load"])  # fmt: skip
+
+
+def _sites(scales=(1.0, 3.0, 5.0), n=300):
+    """Series whose level and swing are set by a static 'capacity' column."""
+    parts = []
+    for k, scale in enumerate(scales):
+        wide = make_wide(n, 1, seed=k)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": f"site{k}",
+                    "ds": wide.index,
+                    "y": scale * wide["ch0"].to_numpy(),
+                    "capacity": scale,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_static_covariates_are_used_and_checked():
+    long = _sites()
+    model = _model().fit(long, static_covariates=["capacity"])
+    assert model.n_static_ == 1 and model.spec_.static_covariates == ("capacity",)
+    base = model.predict()
+    assert base.groupby("unique_id").size().to_dict() == {"site0": 12, "site1": 12, "site2": 12}
+    changed = long.assign(capacity=long["capacity"] * 2)
+    assert not np.allclose(base["mean"], model.predict(changed)["mean"])  # it is read
+    loaded = TimeXerForecaster.load(model.save(Path(tempfile.mkdtemp())))
+    pd.testing.assert_frame_equal(loaded.predict(), base)
+    assert np.isfinite(model.evaluate(long, test_size=24, stride=12).iloc[-1]["mse"])
+    result = tsfm.backtest({"TimeXer": _model(max_epochs=1), "Naive": tsfm.Naive()}, long, 12,
+                           n_windows=1, static_covariates=["capacity"])  # fmt: skip
+    assert result.overall()["n_windows"].to_dict() == {"TimeXer": 3, "Naive": 3}
+    drifting = long.copy()
+    drifting.loc[5, "capacity"] = 9.0
+    with pytest.raises(ValueError, match="series 'site0': static covariate 'capacity' changes"):
+        _model().fit(drifting, static_covariates=["capacity"])
+    with pytest.raises(ValueError, match="capacity"):
+        model.predict(long.drop(columns="capacity"))
+    with pytest.raises(ValueError, match="need a long frame"):
+        _model().fit(make_wide(200, 2), static_covariates=["ch1"])
+    with pytest.raises(ValueError, match="does not use covariates"):
+        tsfm.PatchTSTForecaster(**tsfm.PatchTSTForecaster._test_params()).fit(
+            long, static_covariates=["capacity"]
+        )

@@ -42,6 +42,8 @@ class BaseForecaster(BaseEstimator):
     supports_future_covariates : bool
         Whether it also reads covariates known over the horizon (``future_covariates=``,
         ``calendar=``): its ``_predict_batch`` then takes ``future``, ``(N, H, F)``.
+    supports_static_covariates : bool
+        Whether it reads static covariates (one value per series, ``static_covariates=``).
     probabilistic : bool
         Whether ``predict(..., quantiles=...)`` is available.
     local : bool
@@ -52,6 +54,7 @@ class BaseForecaster(BaseEstimator):
 
     supports_covariates: ClassVar[bool] = False
     supports_future_covariates: ClassVar[bool] = False
+    supports_static_covariates: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
     local: ClassVar[bool] = False
     _registry: ClassVar[dict[str, type]] = {}
@@ -101,12 +104,18 @@ class BaseForecaster(BaseEstimator):
 
     def _context_arrays(self, panel: Panel) -> list[np.ndarray]:
         """Per series, the ``(T_i, C')`` history a context is cut from: the targets, followed by
-        the past covariates, then the future covariates' history, for models that use them
-        (their ``_predict_batch`` contexts then have ``C' = C + P + F`` columns and still
-        forecast the ``C`` targets)."""
+        the past covariates, the static covariates (repeated on every row) and the future
+        covariates' history, for models that use them (their ``_predict_batch`` contexts then
+        have ``C' = C + P + K + F`` columns and still forecast the ``C`` targets)."""
         blocks = [panel.values]
         if self.supports_covariates:
-            blocks += [b for b in (panel.past_covariates, panel.future_covariates) if b]
+            static = None
+            if panel.static is not None:
+                static = [np.repeat(row[None], len(v), axis=0)
+                          for row, v in zip(panel.static, panel.values)]  # fmt: skip
+            blocks += [
+                b for b in (panel.past_covariates, static, panel.future_covariates) if b is not None
+            ]
         if len(blocks) == 1:
             return panel.values
         return [np.concatenate(parts, axis=1) for parts in zip(*blocks)]
@@ -136,6 +145,7 @@ class BaseForecaster(BaseEstimator):
         fill_missing: str = "raise",
         validation_data: pd.Series | pd.DataFrame | None = None,
         calendar: Sequence[str] | None = None,
+        static_covariates: Sequence[str] | None = None,
     ) -> BaseForecaster:
         """Validate ``data``, learn, and return ``self``.
 
@@ -155,6 +165,8 @@ class BaseForecaster(BaseEstimator):
         calendar : list of str, optional
             Calendar features derived from the timestamps (``"hour"``, ``"dayofweek"``,
             ``"month"``, ...: :data:`tsfm.data.future.CALENDAR`), used as future covariates.
+        static_covariates : list of str, optional
+            Long frames: columns with one value per series (constant over time).
         """
         panel = to_panel(
             data,
@@ -164,6 +176,7 @@ class BaseForecaster(BaseEstimator):
             freq=freq,
             fill_missing=fill_missing,
             calendar=calendar,
+            static_covariates=static_covariates,
         )
         validation = None
         if validation_data is not None:
@@ -372,7 +385,10 @@ class BaseForecaster(BaseEstimator):
     def _check_panel(self, panel: Panel) -> None:
         spec = panel.spec
         if spec.has_covariates and not self.supports_covariates:
-            names = list(spec.past_covariates + spec.future_covariates + spec.calendar)
+            names = list(
+                spec.past_covariates + spec.future_covariates + spec.calendar
+                + spec.static_covariates
+            )  # fmt: skip
             raise ValueError(
                 f"{type(self).__name__} does not use covariates; drop {names} or use a "
                 "forecaster that supports them"
@@ -383,6 +399,11 @@ class BaseForecaster(BaseEstimator):
                 f"{type(self).__name__} uses past covariates only; {names} are known over the "
                 "horizon: pass them as past_covariates= or use a forecaster that reads future "
                 "covariates (TimeXerForecaster)"
+            )
+        if spec.static_covariates and not self.supports_static_covariates:
+            raise ValueError(
+                f"{type(self).__name__} does not read static covariates "
+                f"{list(spec.static_covariates)}; drop them or use TimeXerForecaster"
             )
         panel.check_min_length(self._min_length(), type(self).__name__)
 

@@ -51,6 +51,7 @@ def to_panel(
     fill_missing: str = "raise",
     spec: DataSpec | None = None,
     calendar: Sequence[str] | None = None,
+    static_covariates: Sequence[str] | None = None,
 ) -> Panel:
     """Validate pandas input and convert it to a :class:`Panel`.
 
@@ -73,6 +74,8 @@ def to_panel(
     calendar : list of str, optional
         Calendar features (e.g. ``["hour", "dayofweek", "month"]``) added as future covariates
         derived from the timestamps (:mod:`tsfm.data.future`).
+    static_covariates : list of str, optional
+        Long frames: columns with one value per series (constant over its rows).
 
     Raises
     ------
@@ -87,7 +90,8 @@ def to_panel(
         target = list(spec.targets) if spec.layout != "series" else None
         past_covariates, future_covariates = spec.past_covariates, spec.future_covariates
         id_col, time_col = spec.id_col, spec.time_col
-        calendar = spec.calendar
+        calendar, static_covariates = spec.calendar, spec.static_covariates
+    static = tuple(static_covariates or ())
     if is_gluonts_dataset(data):
         data = gluonts_to_frame(data)
     if isinstance(data, pd.Series):
@@ -97,9 +101,14 @@ def to_panel(
             raise ValueError("input is empty: the DataFrame has no rows or no columns")
         if id_col in data.columns or time_col in data.columns:
             frames, spec_new = _from_long(
-                data, target, past_covariates, future_covariates, id_col, time_col
+                data, target, past_covariates, future_covariates, id_col, time_col, static
             )
         else:
+            if static:
+                raise ValueError(
+                    f"static covariates {list(static)} need a long frame (one value per series); "
+                    "a wide frame holds a single series"
+                )
             frames, spec_new = _from_wide(data, target, past_covariates, future_covariates)
     else:
         raise TypeError(
@@ -144,7 +153,7 @@ def _from_wide(df, target, past, future):
     return {"series": df}, spec
 
 
-def _from_long(df, target, past, future, id_col, time_col):
+def _from_long(df, target, past, future, id_col, time_col, static=()):
     for col in (id_col, time_col):
         if col not in df.columns:
             raise ValueError(
@@ -158,8 +167,8 @@ def _from_long(df, target, past, future, id_col, time_col):
         target = target[0]
     past, future = tuple(past or ()), tuple(future or ())
     _check_columns_exist(df, (target,), "target")
-    _check_columns_exist(df, past + future, "covariate")
-    known = {id_col, time_col, target, *past, *future}
+    _check_columns_exist(df, past + future + static, "covariate")
+    known = {id_col, time_col, target, *past, *future, *static}
     unassigned = [c for c in df.columns if c not in known]
     if unassigned:
         raise ValueError(
@@ -184,11 +193,12 @@ def _from_long(df, target, past, future, id_col, time_col):
         future_covariates=future,
         id_col=id_col,
         time_col=time_col,
+        static_covariates=static,
     )
     frames = {}
     for sid, rows in df.groupby(id_col, sort=False).indices.items():
         part = df.iloc[rows]
-        frames[str(sid)] = part.set_index(time_col)[[target, *past, *future]]
+        frames[str(sid)] = part.set_index(time_col)[[target, *past, *future, *static]]
     return frames, spec
 
 
@@ -205,7 +215,7 @@ def _check_columns_exist(df, names, role):
 
 def _build_panel(frames: dict[str, pd.DataFrame], spec: DataSpec, freq, fill_missing) -> Panel:
     offset = pd.tseries.frequencies.to_offset(freq) if freq is not None else None
-    ids, values, observed, starts, past, future = [], [], [], [], [], []
+    ids, values, observed, starts, past, future, static = [], [], [], [], [], [], []
     tz = None
     for n, (sid, frame) in enumerate(frames.items()):
         label = _label(spec, sid)
@@ -215,6 +225,8 @@ def _build_panel(frames: dict[str, pd.DataFrame], spec: DataSpec, freq, fill_mis
         elif (index.tz is None) != (tz is None) or str(index.tz) != str(tz):
             raise ValueError(f"{label}: time zone {index.tz} differs from the first series' {tz}")
         _check_numeric(frame, label)
+        if spec.static_covariates:
+            static.append(_static_row(frame[list(spec.static_covariates)], label))
         series_offset = offset or _infer_offset(index, label, fill_missing)
         if offset is None and n == 0:
             offset = series_offset
@@ -242,7 +254,24 @@ def _build_panel(frames: dict[str, pd.DataFrame], spec: DataSpec, freq, fill_mis
         spec=spec,
         past_covariates=past or None,
         future_covariates=future or None,
+        static=np.array(static) if static else None,
     )
+
+
+def _static_row(block: pd.DataFrame, label: str) -> np.ndarray:
+    """The one value per static column of a series, checked constant and finite."""
+    values = block.to_numpy(dtype=np.float64)
+    for k, col in enumerate(block.columns):
+        column = values[:, k]
+        if not np.isfinite(column).all():
+            raise ValueError(f"{label}: static covariate {col!r} has a missing or infinite value")
+        if (column != column[0]).any():
+            other = column[column != column[0]][0]
+            raise ValueError(
+                f"{label}: static covariate {col!r} changes over time ({column[0]:g}, then "
+                f"{other:g}); a static covariate holds one value per series"
+            )
+    return values[0]
 
 
 def _label(spec: DataSpec, sid: str) -> str:

@@ -35,6 +35,9 @@ class DataSpec:
     calendar : tuple of str
         Calendar features derived from the timestamps (:data:`tsfm.data.future.CALENDAR`),
         future covariates that need no input; they follow the user's future covariates.
+    static_covariates : tuple of str
+        Long layout: columns holding one value per series (e.g. a site's capacity, a region
+        code), constant over time.
     """
 
     layout: str
@@ -44,6 +47,7 @@ class DataSpec:
     id_col: str = "unique_id"
     time_col: str = "ds"
     calendar: tuple[str, ...] = ()
+    static_covariates: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -54,7 +58,7 @@ class DataSpec:
 
     @property
     def has_covariates(self) -> bool:
-        return bool(self.past_covariates or self.n_future)
+        return bool(self.past_covariates or self.n_future or self.static_covariates)
 
     @property
     def n_future(self) -> int:
@@ -83,6 +87,8 @@ class Panel:
     past_covariates, future_covariates : list of ndarray or None
         Per series ``(T_i, P)`` and ``(T_i, F)`` float64; the future block ends with the
         calendar features (``spec.calendar``).
+    static : ndarray or None
+        ``(S, K)`` float64: the static covariates, one row per series.
     """
 
     ids: list[str]
@@ -93,6 +99,7 @@ class Panel:
     spec: DataSpec
     past_covariates: list[np.ndarray] | None = None
     future_covariates: list[np.ndarray] | None = None
+    static: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -159,22 +166,25 @@ class Panel:
             spec=self.spec,
             past_covariates=cut(self.past_covariates),
             future_covariates=cut(self.future_covariates),
+            static=None if self.static is None else self.static[series],
         )
 
-    def without_covariates(self, past: bool = True, future: bool = True) -> Panel:
-        """The same series without their past and/or future covariates (for a model that
-        cannot use them); the spec forgets their roles too."""
+    def without_covariates(self, past: bool = True, future: bool = True, static: bool = True):
+        """The same series without their past, future and/or static covariates (for a model
+        that cannot use them); the spec forgets their roles too."""
         spec = dataclasses.replace(
             self.spec,
             past_covariates=() if past else self.spec.past_covariates,
             future_covariates=() if future else self.spec.future_covariates,
             calendar=() if future else self.spec.calendar,
+            static_covariates=() if static else self.spec.static_covariates,
         )
         return dataclasses.replace(
             self,
             spec=spec,
             past_covariates=None if past else self.past_covariates,
             future_covariates=None if future else self.future_covariates,
+            static=None if static else self.static,
         )
 
     def slice(self, stop: int | None = None, start: int | None = None) -> Panel:
@@ -196,6 +206,7 @@ class Panel:
             spec=self.spec,
             past_covariates=cut(self.past_covariates),
             future_covariates=cut(self.future_covariates),
+            static=self.static,
         )
 
 
@@ -252,6 +263,8 @@ def panel_to_arrays(panel: Panel) -> tuple[dict, dict[str, np.ndarray]]:
         blocks = getattr(panel, name)
         if blocks is not None:
             arrays[name] = np.concatenate(blocks)
+    if panel.static is not None:
+        arrays["static"] = panel.static
     return meta, arrays
 
 
@@ -271,4 +284,5 @@ def panel_from_arrays(meta: dict, arrays: dict[str, np.ndarray]) -> Panel:
         spec=DataSpec.from_dict(meta["spec"]),
         past_covariates=split("past_covariates"),
         future_covariates=split("future_covariates"),
+        static=arrays.get("static"),
     )

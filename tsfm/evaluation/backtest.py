@@ -101,6 +101,7 @@ def backtest(
     past_covariates: Sequence[str] | None = None,
     future_covariates: Sequence[str] | None = None,
     calendar: Sequence[str] | None = None,
+    static_covariates: Sequence[str] | None = None,
     freq: str | None = None,
     fill_missing: str = "raise",
     n_jobs: int | None = None,
@@ -136,7 +137,7 @@ def backtest(
         Adds ``wql`` and ``coverage_<level>`` for probabilistic forecasters.
     season_length : int
         MASE's seasonal lag; its scale uses the history before each cutoff (M4 definition).
-    target, past_covariates, future_covariates, calendar, freq, fill_missing
+    target, past_covariates, future_covariates, calendar, static_covariates, freq, fill_missing
         As in :func:`tsfm.data.to_panel`; each model gets the covariates it can use (future
         ones over each window's horizon, from the data), the others forecast the targets alone.
     n_jobs, backend : optional
@@ -159,7 +160,8 @@ def backtest(
     policies = {name: _refit_every(refit, name) for name in named}
     panel = to_panel(
         data, target=target, past_covariates=past_covariates, future_covariates=future_covariates,
-        calendar=calendar, freq=freq, fill_missing=fill_missing,
+        calendar=calendar, static_covariates=static_covariates, freq=freq,
+        fill_missing=fill_missing,
     )  # fmt: skip
     for name, model in named.items():
         if _usable(panel, model).spec.n_future and model._future_rows(horizon) != horizon:
@@ -339,8 +341,10 @@ def _usable(panel: Panel, model) -> Panel:
         return panel
     if not model.supports_covariates:
         return panel.without_covariates()
-    if not model.supports_future_covariates and panel.spec.n_future:
-        return panel.without_covariates(past=False)
+    drop_future = not model.supports_future_covariates and panel.spec.n_future > 0
+    drop_static = not model.supports_static_covariates and panel.static is not None
+    if drop_future or drop_static:
+        return panel.without_covariates(past=False, future=drop_future, static=drop_static)
     return panel
 
 

@@ -132,6 +132,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
             val_arrays = []
             for sid, v in zip(validation.ids, self._context_arrays(validation)):
                 m, s = known.get(sid, (v.mean(axis=0), v.std(axis=0) + 1e-12))
+                m, s = self._with_static_scale(m.copy(), s.copy())
                 val_arrays.append((v - m) / s)
             return WindowSet(scaled, L, H), WindowSet(val_arrays, L, H)
         share = self.validation_size
@@ -150,7 +151,24 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         inputs = self._context_arrays(panel)
         mean = [v.mean(axis=0) for v in inputs]
         std = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in inputs]
-        self.scaler_ = {"mean": np.stack(mean), "std": np.stack(std)}
+        self.scaler_ = {}
+        if self.supports_static_covariates and panel.static is not None:
+            spread = panel.static.std(axis=0)
+            self.scaler_["static"] = np.stack(
+                [panel.static.mean(axis=0), np.where(spread > 0, spread, 1.0)]
+            )
+            start = panel.n_channels + len(panel.spec.past_covariates)
+            self.static_columns_ = (start, start + panel.static.shape[1])
+            mean, std = zip(*(self._with_static_scale(m, s) for m, s in zip(mean, std)))
+        self.scaler_.update({"mean": np.stack(mean), "std": np.stack(std)})
+        return list(mean), list(std)
+
+    def _with_static_scale(self, mean: np.ndarray, std: np.ndarray):
+        """``mean``/``std`` (``(..., C')``) with the static columns scaled across the training
+        series: a series' own statistics of a constant would erase it."""
+        if "static" in getattr(self, "scaler_", {}):
+            columns = slice(*self.static_columns_)  # after the targets and past covariates
+            mean[..., columns], std[..., columns] = self.scaler_["static"]
         return mean, std
 
     def _fit(self, panel, validation=None) -> None:
@@ -191,7 +209,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         context = _fill_padding(context, mask)
         mean = context.mean(axis=1, keepdims=True)
         std = context.std(axis=1, keepdims=True)
-        std = np.where(std > 0, std, 1.0)
+        mean, std = self._with_static_scale(mean, np.where(std > 0, std, 1.0))
         scaled = torch.from_numpy(((context - mean) / std).astype(np.float32))
         known = None
         if future is not None:  # on the scale of the future covariates' own context columns
@@ -214,6 +232,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         arrays = {f"module.{k}": v.detach().numpy() for k, v in self.module_.state_dict().items()}
         arrays.update({f"scaler.{k}": v for k, v in self.scaler_.items()})
         meta = {"history_": self.history_, "n_channels_": self.n_channels_}
+        if "static" in self.scaler_:
+            meta["static_columns_"] = list(self.static_columns_)
         return meta, arrays
 
     def _load_fitted_state(self, meta, arrays):
@@ -224,6 +244,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         self.module_.load_state_dict(state)
         self.module_.eval()
         self.scaler_ = {k[7:]: v for k, v in arrays.items() if k.startswith("scaler.")}
+        if "static_columns_" in meta:
+            self.static_columns_ = tuple(meta["static_columns_"])
         self.n_params_ = sum(p.numel() for p in self.module_.parameters())
 
 

@@ -77,10 +77,18 @@ class TimeXerLayer(nn.Module):
 
 
 class TimeXer(nn.Module):
-    """``x (B, L, C + P + F)`` (targets, past covariates, the future covariates' history) and
-    ``future (B, H, F)`` (their horizon values) to ``(B, H, C)``."""
+    """``x (B, L, C + P + K + F)`` (targets, past covariates, static covariates repeated on
+    every row, the future covariates' history) and ``future (B, H, F)`` (their horizon values)
+    to ``(B, H, C)``."""
 
-    def __init__(self, cfg: TimeXerConfig, n_targets: int, n_covariates: int, n_future: int = 0):
+    def __init__(
+        self,
+        cfg: TimeXerConfig,
+        n_targets: int,
+        n_covariates: int,
+        n_future: int = 0,
+        n_static: int = 0,
+    ):
         super().__init__()
         if cfg.context_length % cfg.patch_len:
             raise ValueError(
@@ -88,6 +96,7 @@ class TimeXer(nn.Module):
                 f"{cfg.patch_len} (TimeXer's patches do not overlap)"
             )
         self.n_targets, self.n_covariates, self.n_future = n_targets, n_covariates, n_future
+        self.n_static = n_static
         self.patch_len = cfg.patch_len
         n = cfg.context_length // cfg.patch_len
         self.revin = RevIN(n_targets + n_covariates + n_future) if cfg.revin else None
@@ -98,6 +107,7 @@ class TimeXer(nn.Module):
         self.future_embedding = (
             nn.Linear(cfg.context_length + cfg.prediction_length, cfg.d_model) if n_future else None
         )
+        self.static_embedding = nn.Linear(n_static, cfg.d_model) if n_static else None
         self.dropout = FastDropout(cfg.dropout)
         self.layers = nn.ModuleList(
             TimeXerLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout)
@@ -110,6 +120,11 @@ class TimeXer(nn.Module):
         C, P, F = self.n_targets, self.n_covariates, self.n_future
         if F and (future is None or future.shape[-1] != F):
             raise ValueError(f"this TimeXer reads {F} future covariates: pass future (B, H, {F})")
+        static = None
+        if self.n_static:  # one row of values per window, already scaled across series
+            K = self.n_static
+            static = x[:, -1, C + P : C + P + K]
+            x = torch.cat([x[..., : C + P], x[..., C + P + K :]], dim=-1)
         stats = None
         if self.revin is not None:
             x, stats = self.revin.normalize(x)
@@ -118,7 +133,7 @@ class TimeXer(nn.Module):
                 future = (future - mean[..., C + P :]) / std[..., C + P :]
         B = x.shape[0]
         targets = x[..., :C]
-        variates = self._variate_tokens(x, future)
+        variates = self._variate_tokens(x, future, static)
         patches = patchify(fold_channels(targets), self.patch_len, self.patch_len, pad_end=False)
         tokens = self.patch_embedding(patches) + self.positions  # (B*C, N, d)
         tokens = torch.cat([tokens, self.global_token.expand(B * C, 1, -1)], dim=1)
@@ -132,10 +147,10 @@ class TimeXer(nn.Module):
         mean, std = stats
         return self.revin.denormalize(y, (mean[..., :C], std[..., :C]))
 
-    def _variate_tokens(self, x: torch.Tensor, future: torch.Tensor | None) -> torch.Tensor:
+    def _variate_tokens(self, x: torch.Tensor, future, static) -> torch.Tensor:
         """``(B, V, d)``: one token per past covariate (its lookback), one per future covariate
-        (lookback and horizon); without covariates, one per target channel (the paper's
-        fallback)."""
+        (lookback and horizon), one for all static covariates; without covariates, one per
+        target channel (the paper's fallback)."""
         C, P = self.n_targets, self.n_covariates
         tokens = []
         if P:
@@ -143,6 +158,8 @@ class TimeXer(nn.Module):
         if self.n_future:
             whole = torch.cat([x[..., C + P :], future], dim=1)  # (B, L + H, F)
             tokens.append(self.future_embedding(whole.transpose(1, 2)))
+        if static is not None:
+            tokens.append(self.static_embedding(static)[:, None])
         if not tokens:
             tokens.append(self.variate_embedding(x[..., :C].transpose(1, 2)))
         return torch.cat(tokens, dim=1)
@@ -165,22 +182,29 @@ class TimeXerForecaster(NeuralForecaster):
     config_class = TimeXerConfig
     supports_covariates = True
     supports_future_covariates = True
+    supports_static_covariates = True
 
     def _build_module(self, n_channels: int) -> nn.Module:
-        return TimeXer(self._config(), n_channels, self.n_covariates_, self.n_future_)
+        return TimeXer(
+            self._config(), n_channels, self.n_covariates_, self.n_future_, self.n_static_
+        )
 
     def _fit(self, panel, validation=None) -> None:
         self.n_covariates_ = len(panel.spec.past_covariates)
         self.n_future_ = panel.spec.n_future
+        self.n_static_ = len(panel.spec.static_covariates)
         super()._fit(panel, validation)
 
     def _fitted_state(self):
         meta, arrays = super()._fitted_state()
-        return {**meta, "n_covariates_": self.n_covariates_, "n_future_": self.n_future_}, arrays
+        counts = {"n_covariates_": self.n_covariates_, "n_future_": self.n_future_,
+                  "n_static_": self.n_static_}  # fmt: skip
+        return {**meta, **counts}, arrays
 
     def _load_fitted_state(self, meta, arrays):
         self.n_covariates_ = meta["n_covariates_"]
         self.n_future_ = meta.get("n_future_", 0)
+        self.n_static_ = meta.get("n_static_", 0)
         super()._load_fitted_state(meta, arrays)
 
     @classmethod
