@@ -171,6 +171,14 @@ def test_zero_shot_benchmark_on_an_ltsf_test_part(tmp_path):
     assert np.isfinite(table.loc["zero-shot", ["mse", "mae", "wql"]].astype(float)).all()
 
 
+def test_forecast_speed_table(tmp_path):
+    from tsfm.benchmarks.zero_shot import forecast_speed
+
+    lines = forecast_speed(str(_tiny_pretrained(tmp_path)), repeats=1)
+    assert len(lines) == 4 and lines[2].startswith("| co2 (weekly) | 2284 | 52 |")
+    assert all(float(cell) > 0 for cell in lines[3].strip("|").split("|")[3:])
+
+
 def test_finetune_benchmark_compares_pretrained_and_scratch(tmp_path):
     from tsfm.benchmarks.finetune import LEARNING_RATES, best_per_setting, run
 

@@ -153,6 +153,27 @@ def evaluate_ltsf(dataset: str, model, *, include=None, cache: Path | None = Non
     return table.sort_values("mse")
 
 
+def forecast_speed(name: str, repeats: int = 5) -> list[str]:
+    """Markdown lines: seconds per ``tsfm.forecast`` call (load, sha256 check, forecast) on real
+    statsmodels series, the first call and the median of ``repeats`` more."""
+    import statsmodels.api as sm
+
+    co2 = sm.datasets.co2.load_pandas().data["co2"].interpolate()
+    sunspots = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"]
+    sunspots.index = pd.date_range("1700", periods=len(sunspots), freq="YS")
+    lines = ["| series | length | horizon | first call (s) | median of the next 5 (s) |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for label, series, horizon in (("co2 (weekly)", co2, 52), ("sunspots (yearly)", sunspots, 11)):
+        times = []
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            tsfm.forecast(series, horizon=horizon, model=name, quantiles=[0.1, 0.9])
+            times.append(time.perf_counter() - start)
+        first, rest = times[0], sorted(times[1:])[len(times[1:]) // 2]
+        lines.append(f"| {label} | {len(series)} | {horizon} | {first:.3f} | {rest:.3f} |")
+    return lines
+
+
 def main(args) -> int:
     baselines_only = getattr(args, "baselines_only", False)
     model = None if baselines_only else tsfm.from_pretrained(args.pretrained)
@@ -189,5 +210,8 @@ def main(args) -> int:
         title = f"### {dataset}, horizon {horizon}, season {season}"
         lines += [title, "", table.round(4).to_markdown(), ""]
     if not baselines_only:
+        lines += ["## Speed of `tsfm.forecast`", "",
+                  "One series per call, no training; one torch thread.", "",
+                  *forecast_speed(args.pretrained), ""]  # fmt: skip
         (Path(args.output) / "ZERO_SHOT.md").write_text("\n".join(lines))
     return 0
