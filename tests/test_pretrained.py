@@ -204,3 +204,30 @@ def test_pretraining_is_reproducible_bit_for_bit(tmp_path):
     assert sha256_of(first / "weights.safetensors") == sha256_of(second / "weights.safetensors")
     a, b = (json.loads((f / "config.json").read_text()) for f in (first, second))
     assert a["params"] == b["params"] and a["corpus"] == b["corpus"]
+
+
+def test_shipped_model_forecasts_real_series_offline():
+    import statsmodels.api as sm
+
+    import tsfm.pretrained as shipped
+    from tsfm.models.weights import sha256_of
+
+    entry = shipped.registry()["tsfm-small"]
+    weights = shipped.HERE / entry["folder"] / "weights.safetensors"
+    assert sha256_of(weights) == entry["sha256"] and weights.stat().st_size < 10 * 2**20
+    assert entry["command"].startswith("tsfm pretrain --config data/pretraining/tsfm-small.json")
+    co2 = sm.datasets.co2.load_pandas().data["co2"].interpolate()
+    forecast = tsfm.forecast(co2, horizon=52, quantiles=[0.1, 0.9])
+    assert forecast.shape == (52, 3) and np.isfinite(forecast.to_numpy()).all()
+    assert (forecast["q0.1"] <= forecast["mean"]).all() and (
+        forecast["mean"] <= forecast["q0.9"]
+    ).all()
+    recent = co2.iloc[-104:]
+    assert recent.min() - 5 < forecast["mean"].min() and forecast["mean"].max() < recent.max() + 5
+    # shorter than the context, a horizon beyond the trained 96 (rolled forward), a long frame
+    assert tsfm.forecast(co2.iloc[-30:], horizon=120).shape == (120, 1)
+    macro = sm.datasets.macrodata.load_pandas().data[["realgdp", "cpi"]]
+    macro.index = pd.period_range("1959Q1", periods=len(macro), freq="Q").to_timestamp()
+    long = macro.rename_axis("ds").reset_index().melt("ds", var_name="unique_id", value_name="y")
+    out = tsfm.forecast(long, horizon=8)
+    assert out.groupby("unique_id").size().to_dict() == {"cpi": 8, "realgdp": 8}
