@@ -75,6 +75,8 @@ def test_pretrain_exports_resumes_and_forecasts_zero_shot(tmp_path):
     assert long.groupby("unique_id").size().to_dict() == {"s0": 5, "s1": 5}
     model = tsfm.SundialForecaster.from_pretrained(out / "model")
     assert model.max_epochs == 0 and model.fit(make_series(60)).history_ == []
+    # pretraining's training settings do not carry over to fine-tuning
+    assert model.batches_per_epoch is None and model.learning_rate != 1e-3
 
 
 def test_fine_tuning_starts_from_the_pretrained_weights(tmp_path):

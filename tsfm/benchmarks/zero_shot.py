@@ -173,7 +173,7 @@ def forecast_speed(name: str, repeats: int = 5) -> list[str]:
         times = []
         for _ in range(repeats + 1):
             start = time.perf_counter()
-            tsfm.forecast(series, horizon=horizon, model=name, quantiles=[0.1, 0.9])
+            tsfm.forecast(series, horizon=horizon, model=name, quantiles=[0.1, 0.9], n_threads=1)
             times.append(time.perf_counter() - start)
         first, rest = times[0], sorted(times[1:])[len(times[1:]) // 2]
         lines.append(f"| {label} | {len(series)} | {horizon} | {first:.3f} | {rest:.3f} |")
@@ -182,7 +182,7 @@ def forecast_speed(name: str, repeats: int = 5) -> list[str]:
 
 def main(args) -> int:
     baselines_only = getattr(args, "baselines_only", False)
-    model = None if baselines_only else tsfm.from_pretrained(args.pretrained)
+    model = None if baselines_only else tsfm.from_pretrained(args.pretrained, n_threads=1)
     cache = Path(args.output) / "zero_shot_baselines"
     command = invoked_command()
     lines = [

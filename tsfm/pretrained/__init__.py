@@ -42,14 +42,21 @@ def from_pretrained(name_or_path: str | Path = "tsfm-small", **overrides):
     """A forecaster that starts from pretrained weights (checked by sha256).
 
     ``fit(data)`` then only records the data (``max_epochs=0``) and ``predict`` forecasts zero-shot;
-    pass ``max_epochs=`` (and training settings) to fine-tune on ``data`` instead.
+    pass ``max_epochs=`` (and training settings) to fine-tune on ``data`` instead. The model
+    keeps the pretrained architecture and sampling settings; the training settings start from
+    the defaults (pretraining's, such as 1000 batches per epoch, do not carry over).
     """
+    import dataclasses
+
     import tsfm
+    from tsfm.training.config import TrainConfig
 
     folder, sha256 = resolve(name_or_path)
     read_weights(folder, expected_sha256=sha256)  # refuse a tampered file before building
     config = read_config(folder)
-    params = {**config["params"], "init_weights": str(folder), "max_epochs": 0, "verbose": 0}
+    training = {f.name for f in dataclasses.fields(TrainConfig)}
+    params = {k: v for k, v in config["params"].items() if k not in training}
+    params.update({"init_weights": str(folder), "max_epochs": 0, "verbose": 0})
     params.update(overrides)
     return getattr(tsfm, config["class"])(**params)
 
