@@ -49,16 +49,16 @@ def from_pretrained(name_or_path: str | Path = "tsfm-small", **overrides):
     import dataclasses
 
     import tsfm
-    from tsfm.training.config import TrainConfig
 
     folder, sha256 = resolve(name_or_path)
     read_weights(folder, expected_sha256=sha256)  # refuse a tampered file before building
     config = read_config(folder)
-    training = {f.name for f in dataclasses.fields(TrainConfig)}
-    params = {k: v for k, v in config["params"].items() if k not in training}
+    klass = getattr(tsfm, config["class"])
+    architecture = {f.name for f in dataclasses.fields(klass.config_class)}
+    params = {k: v for k, v in config["params"].items() if k in architecture}
     params.update({"init_weights": str(folder), "max_epochs": 0, "verbose": 0})
     params.update(overrides)
-    return getattr(tsfm, config["class"])(**params)
+    return klass(**params)
 
 
 def forecast(data, horizon: int, *, model: str | Path = "tsfm-small", quantiles=None, **kw):
