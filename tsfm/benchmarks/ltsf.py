@@ -260,20 +260,20 @@ def probabilistic(latest: dict) -> list[str]:
             row = latest.get((dataset, model, horizon))
             if row is not None:
                 out.append("| " + " | ".join(str(row.get(c) or "") for c in header) + " |")
-    if not out:
-        return []
-    return [
-        "",
-        "## Probabilistic forecasts",
-        "",
+    intro = [
         "The newest rows above, side by side: Sundial's point forecast is its sample median, its",
         "quantiles come from 100 sample paths; the baselines' from their own intervals; PatchTST",
         "gives points only. The target for `interval_80` is 0.80.",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *out,
     ]
+    return _section("Probabilistic forecasts", intro, header, out)
+
+
+def _section(title: str, intro: list[str], header: list[str], rows: list[str]) -> list[str]:
+    """Markdown lines of a titled table (none when it has no rows)."""
+    if not rows:
+        return []
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header), *rows]
+    return ["", f"## {title}", "", *intro, "", *table]
 
 
 def averages(latest: dict) -> list[str]:
@@ -304,21 +304,13 @@ def averages(latest: dict) -> list[str]:
                  f"{paper[0]:.3f}" if paper else "", f"{paper[1]:.3f}" if paper else "", versus,
                  official_mse, versus_official]  # fmt: skip
         out.append("| " + " | ".join(cells) + " |")
-    if not out:
-        return []
     header = ["dataset", "model", "horizons", "mse", "mae", "paper_mse", "paper_mae",
               "mse_vs_paper", "mse_official_loader", "official_vs_paper"]  # fmt: skip
-    return [
-        "",
-        "## Averages over horizons",
-        "",
+    intro = [
         "Mean of the newest rows above over the horizons listed; the paper's average from the",
         "configuration (its own figure, or the mean of its per-horizon figures).",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-        *out,
     ]
+    return _section("Averages over horizons", intro, header, out)
 
 
 def main(args) -> int:

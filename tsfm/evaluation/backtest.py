@@ -322,14 +322,11 @@ def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, tra
         rows = min(rows, train_size)
     windows = Windows(series=position, origin=origins, first_origin=np.zeros(0, dtype=int))
     inputs = model._context_arrays(panel)
-    if panel.spec.n_future:
-        context, mask, target, known = gather(
-            panel, windows, rows, horizon, slice(None), inputs, panel.future_covariates
-        )
-        out = model.forecast_contexts(context, mask, horizon, quantiles, future=known)
-    else:
-        context, mask, target = gather(panel, windows, rows, horizon, slice(None), inputs)
-        out = model.forecast_contexts(context, mask, horizon, quantiles)
+    future = panel.future_covariates if panel.spec.n_future else None
+    context, mask, target, known = gather(
+        panel, windows, rows, horizon, slice(None), inputs, future
+    )
+    out = model.forecast_contexts(context, mask, horizon, quantiles, future=known)
     if "samples" in out:  # keep each value's CRPS, not the sample paths
         out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)
     return out, target

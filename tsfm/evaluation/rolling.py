@@ -104,7 +104,7 @@ def gather(
         Left-padded with NaN where a series has fewer than ``L`` rows before the origin.
     mask : ndarray of bool, shape (n, L)
     target : ndarray, shape (n, H, C)
-    known : ndarray, shape (n, H, F), only when ``future`` is given
+    known : ndarray, shape (n, H, F), or None without ``future``
     """
     inputs = panel.values if inputs is None else inputs
     series, origin = windows.series[chunk], windows.origin[chunk]
@@ -113,18 +113,15 @@ def gather(
     context = np.empty((n, L, width))
     target = np.empty((n, horizon, C))
     mask = np.empty((n, L), dtype=bool)
+    known = None if future is None else np.empty((n, horizon, future[0].shape[1]))
     for i in np.unique(series):
         rows = np.flatnonzero(series == i)
         padded = np.concatenate([np.full((L, width), np.nan), inputs[i]])
         context[rows] = sliding_windows(padded, L)[origin[rows]]
         target[rows] = sliding_windows(panel.values[i], horizon)[origin[rows]]
         mask[rows] = ~np.isnan(context[rows, :, 0])
-    if future is None:
-        return context, mask, target
-    known = np.empty((n, horizon, future[0].shape[1]))
-    for i in np.unique(series):
-        rows = np.flatnonzero(series == i)
-        known[rows] = sliding_windows(future[i], horizon)[origin[rows]]
+        if known is not None:
+            known[rows] = sliding_windows(future[i], horizon)[origin[rows]]
     return context, mask, target, known
 
 
@@ -166,13 +163,10 @@ def rolling_origin(
     targets = []
     for start in range(0, n, per_chunk):
         chunk = slice(start, start + per_chunk)
-        extra = {}
-        if future is None:
-            context, mask, target = gather(panel, windows, context_rows, horizon, chunk, inputs)
-        else:
-            context, mask, target, extra["future"] = gather(
-                panel, windows, context_rows, horizon, chunk, inputs, future
-            )
+        context, mask, target, known = gather(
+            panel, windows, context_rows, horizon, chunk, inputs, future
+        )
+        extra = {} if known is None else {"future": known}
         out = predict_batch(context, mask, horizon, quantiles, **extra)
         if "samples" in out:
             out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)

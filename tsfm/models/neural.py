@@ -123,8 +123,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     def _training_windows(self, panel, validation):
         """Scaled training and validation :class:`WindowSet`s (see the module docstring)."""
         L, H = self.context_length, self.prediction_length
-        mean, std = self._set_scaler(panel)
         inputs = self._context_arrays(panel)
+        mean, std = self._set_scaler(panel, inputs)
         scaled = [(v - m) / s for v, m, s in zip(inputs, mean, std)]
         if validation is not None:
             panel.check_min_length(L + H, f"training {type(self).__name__}")
@@ -147,8 +147,9 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         firsts = [len(v) - n for v, n in zip(scaled, n_val)]
         return WindowSet(train_part, L, H), WindowSet(scaled, L, H, first_origin=firsts)
 
-    def _set_scaler(self, panel):
-        inputs = self._context_arrays(panel)
+    def _set_scaler(self, panel, inputs):
+        """Per-series mean and std of ``inputs`` (``_context_arrays(panel)``), kept in
+        ``scaler_``."""
         mean = [v.mean(axis=0) for v in inputs]
         std = [np.where(v.std(axis=0) > 0, v.std(axis=0), 1.0) for v in inputs]
         self.scaler_ = {}
@@ -179,12 +180,12 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
             if cfg.init_weights:
                 load_into(module, read_weights(cfg.init_weights), cfg.init_weights)
             if cfg.max_epochs == 0:  # use the initial (e.g. pretrained) weights as they are
-                self._set_scaler(panel)
+                self._set_scaler(panel, self._context_arrays(panel))
                 self.history_ = []
             else:
                 train_windows, val_windows = self._training_windows(panel, validation)
                 options = self._loop_options()
-                if self._context_arrays(panel) is not panel.values:  # windows carry covariates
+                if self.supports_covariates and panel.spec.has_covariates:  # windows carry them
                     step = options.get("step_fn")
                     options["step_fn"] = _targets_only(
                         step, panel.n_channels, panel.spec.n_future, cfg
