@@ -175,3 +175,49 @@ def test_short_context_training_masks_a_random_prefix():
     assert module.eval().training_mask(5, 64).all()  # never at prediction time
     x, y = torch.randn(4, 64, 2), torch.randn(4, 16, 2)
     assert torch.isfinite(module.train().loss(x, y))
+
+
+@pytest.mark.parametrize("true_scale", [0.5, 2.0])
+def test_fit_spread_recovers_a_wrong_sample_scale(true_scale):
+    from tsfm.models.calibration import fit_spread, widen
+
+    rng = np.random.default_rng(0)
+    center = rng.normal(size=(400, 1, 6))
+    samples = center + rng.normal(size=(400, 200, 6))  # the model's spread: 1
+    target = center[:, 0] + true_scale * rng.normal(size=(400, 6))  # what happens: true_scale
+    spread = fit_spread(samples, target)
+    assert spread == pytest.approx(true_scale, rel=0.08)
+    widened = widen(samples, spread)
+    np.testing.assert_allclose(np.median(widened, axis=1), np.median(samples, axis=1))
+    inside = (np.quantile(widened, 0.1, axis=1) <= target) & (
+        target <= np.quantile(widened, 0.9, axis=1)
+    )
+    assert 0.76 < inside.mean() < 0.84  # calibrated 80% intervals cover about 80%
+    with pytest.raises(ValueError, match="do not match"):
+        fit_spread(samples, target[:, :3])
+
+
+def test_calibrated_intervals_scale_samples_and_survive_save_load(tmp_path):
+    wide = make_wide(300, channels=2)
+    params = {**SundialForecaster._test_params(), "calibrate_intervals": True}
+    model = SundialForecaster(**params).fit(wide)
+    spread = model.spread_
+    assert spread > 0 and spread != 1.0
+    calibrated = model.predict_samples()
+    loaded = tsfm.BaseForecaster.load(model.save(tmp_path / "calibrated"))
+    assert loaded.spread_ == spread
+    np.testing.assert_array_equal(loaded.predict_samples(), calibrated)
+    model.spread_ = 1.0
+    raw = model.predict_samples()
+    median = np.median(raw, axis=1, keepdims=True)
+    np.testing.assert_allclose(calibrated - median, spread * (raw - median), rtol=1e-6, atol=1e-9)
+
+
+def test_calibration_needs_samples_and_validation_windows():
+    wide = make_wide(300, channels=1)
+    with pytest.raises(ValueError, match="needs a probabilistic model"):
+        tsfm.PatchTSTForecaster(**tsfm.PatchTSTForecaster._test_params(),
+                                calibrate_intervals=True).fit(wide)  # fmt: skip
+    params = {**SundialForecaster._test_params(), "calibrate_intervals": True}
+    with pytest.raises(ValueError, match="needs validation windows"):
+        SundialForecaster(**params, validation_size=0).fit(wide)

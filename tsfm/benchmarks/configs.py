@@ -47,6 +47,24 @@ _TIMEXER_EPF = {
     "early_stopping_patience": 3,
 }  # fmt: skip
 
+_SUNDIAL = {
+    "patch_len": 16,
+    "d_model": 64,
+    "n_heads": 4,
+    "d_ff": 256,
+    "n_layers": 3,
+    "dropout": 0.1,
+    "flow_width": 128,
+    "flow_blocks": 3,
+    "num_samples": 100,
+    "sampling_steps": 10,
+    "batch_size": 64,
+    "learning_rate": 5e-4,
+    "lr_schedule": "decay",
+    "max_epochs": 30,
+    "early_stopping_patience": 5,
+}  # fmt: skip
+
 CONFIGS: dict[str, PaperConfig] = {
     "patchtst42": PaperConfig(
         model="PatchTSTForecaster",
@@ -163,24 +181,14 @@ CONFIGS: dict[str, PaperConfig] = {
     "sundial": PaperConfig(
         model="SundialForecaster",
         context_length=512,
-        params={
-            "patch_len": 16,
-            "d_model": 64,
-            "n_heads": 4,
-            "d_ff": 256,
-            "n_layers": 3,
-            "dropout": 0.1,
-            "flow_width": 128,
-            "flow_blocks": 3,
-            "num_samples": 100,
-            "sampling_steps": 10,
-            "batch_size": 64,
-            "learning_rate": 5e-4,
-            "lr_schedule": "decay",
-            "max_epochs": 30,
-            "early_stopping_patience": 5,
-        },
-    ),  # fmt: skip
+        params=_SUNDIAL,
+    ),
+    # The same, with the samples' spread calibrated on the validation part after training.
+    "sundial_calibrated": PaperConfig(
+        model="SundialForecaster",
+        context_length=512,
+        params={**_SUNDIAL, "calibrate_intervals": True},
+    ),
     "ets": PaperConfig(  # statsmodels ETS per window and channel (use --stride: it is slow)
         model="ETS",
         context_length=512,

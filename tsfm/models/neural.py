@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from tsfm.base import BaseForecaster
+from tsfm.models.calibration import CALIBRATION_WINDOWS, fit_spread
 from tsfm.models.weights import load_into, read_weights
 from tsfm.training.config import LOSSES, TrainConfig, lookup
 from tsfm.training.loop import train
@@ -174,6 +175,12 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
 
     def _fit(self, panel, validation=None) -> None:
         cfg = self._train_config()
+        if cfg.calibrate_intervals and not self.probabilistic:
+            raise ValueError(
+                f"calibrate_intervals=True needs a probabilistic model; {type(self).__name__} "
+                "gives points (a patch model gives samples with head='flow')"
+            )
+        val_windows = None
         with torch_threads(cfg.n_threads):
             torch.manual_seed(cfg.random_state)
             module = self._build_module(panel.n_channels)
@@ -184,6 +191,11 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                 self.history_ = []
             else:
                 train_windows, val_windows = self._training_windows(panel, validation)
+                if cfg.calibrate_intervals and not val_windows:
+                    raise ValueError(
+                        "calibrate_intervals=True needs validation windows: pass "
+                        "validation_data or set validation_size > 0"
+                    )
                 options = self._loop_options()
                 if self.supports_covariates and panel.spec.has_covariates:  # windows carry them
                     step = options.get("step_fn")
@@ -194,6 +206,22 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         self.module_ = module
         self.n_channels_ = panel.n_channels
         self.n_params_ = sum(p.numel() for p in module.parameters())
+        self.spread_ = 1.0
+        if cfg.calibrate_intervals:
+            self.spread_ = self._calibrated_spread(val_windows, panel.n_channels)
+
+    def _calibrated_spread(self, windows: WindowSet, n_targets: int) -> float:
+        """The spread factor fitted on up to ``CALIBRATION_WINDOWS`` evenly spaced windows."""
+        picks = np.linspace(0, len(windows) - 1, min(len(windows), CALIBRATION_WINDOWS))
+        x, y = windows.batch(torch.from_numpy(np.unique(picks.round().astype(np.int64))))
+        context = x.numpy().astype(np.float64)
+        mask = np.ones(context.shape[:2], dtype=bool)
+        samples = self._samples(context, mask, y.shape[1], self.num_samples)
+        return fit_spread(samples[..., :n_targets], y[..., :n_targets].numpy())
+
+    def _spread(self) -> float:
+        """The fitted spread factor of sample paths (1 before calibration)."""
+        return getattr(self, "spread_", 1.0)
 
     def _loop_options(self) -> dict:
         """Model-specific overrides passed to :func:`tsfm.training.loop.train`."""
@@ -233,6 +261,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         arrays = {f"module.{k}": v.detach().numpy() for k, v in self.module_.state_dict().items()}
         arrays.update({f"scaler.{k}": v for k, v in self.scaler_.items()})
         meta = {"history_": self.history_, "n_channels_": self.n_channels_}
+        meta["spread_"] = self._spread()
         if "static" in self.scaler_:
             meta["static_columns_"] = list(self.static_columns_)
         return meta, arrays
@@ -240,6 +269,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     def _load_fitted_state(self, meta, arrays):
         self.history_ = meta["history_"]
         self.n_channels_ = meta["n_channels_"]
+        self.spread_ = meta.get("spread_", 1.0)
         self.module_ = self._build_module(self.n_channels_)
         state = {k[7:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("module.")}
         self.module_.load_state_dict(state)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tsfm.models.calibration import widen
 from tsfm.models.neural import PREDICT_BATCH, _fill_padding, torch_threads
 from tsfm.nn import FlowHead, fold_channels
 
@@ -111,6 +112,7 @@ def sample_contexts(
     mask: np.ndarray,
     seed: int,
     n_threads: int | None,
+    spread: float = 1.0,
 ) -> np.ndarray:
     """Sample paths for a batch of contexts, in chunks, seeded.
 
@@ -121,6 +123,9 @@ def sample_contexts(
         ``(n, S, H, C)`` on the scaled level.
     context : ndarray, shape (N, L, C)
         Left-padded with NaN.
+    spread : float
+        Calibration factor of the samples' spread around their median
+        (:func:`~tsfm.models.calibration.widen`).
 
     Returns
     -------
@@ -135,7 +140,7 @@ def sample_contexts(
         for start in range(0, len(tensor), PREDICT_BATCH):
             rows = slice(start, start + PREDICT_BATCH)
             chunks.append(draw(tensor[rows], keep[rows], generator))
-    samples = torch.cat(chunks).numpy().astype(np.float64)
+    samples = widen(torch.cat(chunks).numpy().astype(np.float64), spread)
     return samples * std[:, None] + mean[:, None]
 
 
@@ -182,14 +187,18 @@ class FlowHeadOption:
             raise ValueError(
                 f"horizon {horizon} exceeds prediction_length={self.prediction_length}"
             )
+        samples = self._samples(context, mask, horizon, self.num_samples)
+        return summarise(samples, self.point, quantiles)
+
+    def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:
+        """Calibrated sample paths ``(N, n_samples, horizon, C)`` for contexts ``(N, L, C)``."""
         self.module_.eval()
         context = _fill_padding(context, mask)  # as the point head sees short contexts
         mask = np.ones_like(mask)
 
         def draw(scaled, keep, generator):
-            return self.module_.sample(
-                scaled, horizon, self.num_samples, self.sampling_steps, generator
-            )
+            return self.module_.sample(scaled, horizon, n_samples, self.sampling_steps, generator)
 
-        samples = sample_contexts(draw, context, mask, self.random_state, self.n_threads)
-        return summarise(samples, self.point, quantiles)
+        return sample_contexts(
+            draw, context, mask, self.random_state, self.n_threads, self._spread()
+        )

@@ -246,7 +246,9 @@ class SundialForecaster(NeuralForecaster):
             )  # fmt: skip
             return paths.view(n, C, n_samples, horizon).permute(0, 2, 3, 1)
 
-        return sample_contexts(draw, context, mask, self.random_state, self.n_threads)
+        return sample_contexts(
+            draw, context, mask, self.random_state, self.n_threads, self._spread()
+        )
 
     @classmethod
     def _test_params(cls) -> dict:

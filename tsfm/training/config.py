@@ -63,6 +63,9 @@ class TrainConfig:
     init_weights : str or None
         A weights folder (``weights.safetensors`` + ``config.json``, e.g. a pretrained model)
         to start from: ``fit`` fine-tunes it, or with ``max_epochs=0`` uses it as it is.
+    calibrate_intervals : bool
+        Probabilistic models only: after training, fit one factor scaling the samples' spread
+        around their median on the validation windows (see :mod:`tsfm.models.calibration`).
     """
 
     max_epochs: int = 100
@@ -82,6 +85,7 @@ class TrainConfig:
     n_threads: int | None = None
     checkpoint_dir: str | None = None
     init_weights: str | None = None
+    calibrate_intervals: bool = False
 
 
 def _constant(epoch, step, steps_per_epoch, cfg):
