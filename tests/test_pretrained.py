@@ -43,6 +43,16 @@ def test_synthetic_corpus_is_seeded_finite_and_varied():
     assert (x == 0).mean() > 0.3 and (x >= 0).all()
 
 
+def test_repeated_templates_repeat_at_their_period():
+    from tsfm.data.synthetic import TEMPLATE_PERIODS, repeated_template
+
+    for seed in range(30):
+        x = repeated_template(np.random.default_rng(seed), 700)
+        best = max(np.corrcoef(x[:-p], x[p:])[0, 1] for p in set(TEMPLATE_PERIODS))
+        assert best > 0.9, seed  # one cycle (or a week of them) repeats, up to the drift
+    assert CorpusRecipe().base_weights.get("template", 0) == 0  # tsfm-small's recipe unchanged
+
+
 def _run(tmp_path, config, register=False):
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "config.json"

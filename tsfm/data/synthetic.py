@@ -14,6 +14,9 @@ Generators:
 * Gaussian-process samples from random compositions of RBF, periodic, linear and white kernels
   (KernelSynth-style, Ansari et al. 2024);
 * intermittent demand: Bernoulli occurrences times gamma-distributed sizes;
+* repeated templates: one random cycle (blocks, spikes or a smooth curve) tiled at a period,
+  optionally nested in a weekly pattern, with a slowly drifting amplitude: the near-exact
+  repetition of metered hourly data, which only copying the last cycles forecasts well;
 * noise: Gaussian, Student-t, or heteroscedastic (scale following the level).
 """
 
@@ -113,6 +116,45 @@ def intermittent(rng: np.random.Generator, n: int) -> np.ndarray:
     return occurs * rng.gamma(rng.uniform(1, 5), rng.uniform(0.5, 3), n)
 
 
+TEMPLATE_PERIODS = (7, 12, 24, 24, 24, 52, 96, 144, 168)
+
+
+def template_cycle(rng: np.random.Generator, period: int) -> np.ndarray:
+    """One cycle of ``period`` steps: a few flat blocks, a few spikes, or a smooth curve."""
+    kind = rng.integers(0, 3)
+    if kind == 0:  # on/off blocks (opening hours, shifts)
+        edges = np.sort(
+            rng.choice(
+                np.arange(1, period), size=min(period - 1, 2 * rng.integers(1, 3)), replace=False
+            )
+        )
+        return rng.normal(0, 1, len(edges) + 1)[
+            np.searchsorted(edges, np.arange(period), side="right")
+        ]
+    if kind == 1:  # spikes on a low base (peaks of demand)
+        cycle = rng.normal(0, 0.05, period)
+        for centre in rng.choice(period, size=rng.integers(1, 4), replace=False):
+            width = rng.uniform(0.5, max(1.0, period / 12))
+            cycle += rng.uniform(0.5, 3) * np.exp(
+                -0.5 * ((np.arange(period) - centre) / width) ** 2
+            )
+        return cycle
+    steps = rng.normal(0, 1, period)
+    smooth = np.convolve(np.concatenate([steps, steps, steps]), np.ones(3) / 3, "same")
+    return smooth[period : 2 * period]
+
+
+def repeated_template(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A random cycle tiled over ``n`` steps, times a slowly drifting amplitude; half of the
+    daily (24-step) ones also follow a weekly profile of day factors."""
+    period = int(rng.choice(TEMPLATE_PERIODS))
+    x = np.tile(template_cycle(rng, period), n // period + 1)[:n]
+    if period == 24 and rng.random() < 0.5:
+        x = x * np.repeat(rng.uniform(0.3, 1.2, 7), 24)[np.arange(n) % 168]
+    drift = np.exp(np.cumsum(rng.normal(0, rng.uniform(0, 0.01), n)))
+    return x * drift
+
+
 def add_noise(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     scale = rng.uniform(0.01, 0.3) * (np.std(x) + 1e-3)
     kind = rng.integers(0, 3)
@@ -130,6 +172,7 @@ BASES = {
     "ar": ar_process,
     "gaussian_process": gaussian_process,
     "intermittent": intermittent,
+    "template": repeated_template,
 }
 
 
