@@ -221,3 +221,25 @@ def test_calibration_needs_samples_and_validation_windows():
     params = {**SundialForecaster._test_params(), "calibrate_intervals": True}
     with pytest.raises(ValueError, match="needs validation windows"):
         SundialForecaster(**params, validation_size=0).fit(wide)
+
+
+def test_stats_holdout_keeps_training_targets_out_of_the_statistics():
+    cfg = SundialConfig(context_length=64, prediction_length=16, patch_len=8, d_model=16,
+                        n_heads=2, d_ff=32, n_layers=1, stats_holdout=2)  # fmt: skip
+    module = Sundial(cfg).train()
+    x = torch.randn(3, 64)
+    mask = torch.ones(3, 64, dtype=torch.bool)
+    stats = module.statistics_mask(mask)
+    assert stats[:, :48].all() and not stats[:, 48:].any()  # the last 2 patches left out
+    changed = x.clone()
+    changed[:, 48:] += 100.0  # a level shift inside the held-out patches
+    _, (mean, std) = module.normalize(x, mask, stats)
+    _, (mean2, std2) = module.normalize(changed, mask, module.statistics_mask(mask))
+    torch.testing.assert_close((mean, std), (mean2, std2))
+    short = torch.zeros(3, 64, dtype=torch.bool)
+    short[:, 56:] = True  # nothing real before the held-out part: all real rows count
+    assert torch.equal(module.statistics_mask(short), short)
+    real = torch.ones(3, 8, dtype=torch.bool)  # 8 patches: positions 5, 6 and 7 train
+    assert module.trained_positions(real).tolist() == [[False] * 5 + [True] * 3] * 3
+    assert torch.isfinite(module.loss(x[..., None], torch.randn(3, 16, 1)))
+    assert Sundial(SundialConfig(context_length=64, stats_holdout=0)).statistics_mask(mask) is mask

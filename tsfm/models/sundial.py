@@ -63,6 +63,14 @@ class SundialConfig:
         Share of training windows whose context is cut at a random point, the part before it
         masked as padding, so the model also learns the short, padded contexts it meets on
         short series (zero-shot); 0 trains on full windows only.
+    stats_holdout : int
+        Patches at the end of each training context left out of its RevIN statistics; then
+        only the last ``stats_holdout + 1`` positions train, whose targets are never part of
+        the statistics they are normalised with. With 0, the statistics cover the whole
+        context and any position trains: a position's targets inside the context then leak
+        into its statistics (the rest of a window must average out to its mean), and the model
+        learns to revert to the context mean, which at prediction time is wrong after a level
+        shift. Prediction always uses the whole context's statistics.
     """
 
     context_length: int = 512
@@ -82,6 +90,7 @@ class SundialConfig:
     point: str = "median"
     revin: bool = True
     short_context_prob: float = 0.0
+    stats_holdout: int = 0
 
 
 class Sundial(nn.Module):
@@ -95,6 +104,7 @@ class Sundial(nn.Module):
         self.output_length = cfg.output_length or cfg.prediction_length
         self.train_positions = cfg.train_positions
         self.short_context_prob = cfg.short_context_prob
+        self.stats_holdout = cfg.stats_holdout
         self.revin = RevIN(1) if cfg.revin else None
         self.embedding = nn.Linear(2 * P, cfg.d_model)
         self.position = nn.Parameter(torch.empty(self.n_patches, cfg.d_model).uniform_(-0.02, 0.02))
@@ -105,12 +115,13 @@ class Sundial(nn.Module):
         )  # fmt: skip
         self.flow = FlowHead(cfg.d_model, self.output_length, cfg.flow_width, cfg.flow_blocks)
 
-    def normalize(self, series: torch.Tensor, mask: torch.Tensor):
-        """``(B', T)`` series to RevIN-normalised values and stats ``(mean, std)``, ``(B', 1)``."""
+    def normalize(self, series: torch.Tensor, mask: torch.Tensor, stats_mask=None):
+        """``(B', T)`` series to RevIN-normalised values and stats ``(mean, std)``, ``(B', 1)``
+        (over ``stats_mask``, default ``mask``)."""
         if self.revin is None:
             zero = torch.zeros(series.shape[0], 1)
             return series * mask, (zero, zero + 1.0)
-        z, (mean, std) = self.revin.normalize(series[..., None], mask)
+        z, (mean, std) = self.revin.normalize(series[..., None], mask, stats_mask)
         return z[..., 0], (mean[..., 0], std[..., 0])
 
     def hidden(self, z: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,19 +143,37 @@ class Sundial(nn.Module):
         ``y (B, H, C)`` with ``H >= output_length``."""
         series, future = fold_channels(x), fold_channels(y)
         mask = self.training_mask(*series.shape)
-        z, (mean, std) = self.normalize(series, mask)
+        z, (mean, std) = self.normalize(series, mask, self.statistics_mask(mask))
         h, real = self.hidden(z, mask)
         pad = self.n_patches * self.patch_len - z.shape[1]
         timeline = torch.cat([nn.functional.pad(z, (pad, 0)), (future - mean) / std], dim=1)
         timeline = timeline.clamp(-TARGET_LIMIT, TARGET_LIMIT)
         targets = timeline.unfold(1, self.output_length, self.patch_len)  # (B', N + k, out)
         targets = targets[:, 1 : self.n_patches + 1]  # position i: the values after patch i
-        usable = real[:, : targets.shape[1]]
+        usable = self.trained_positions(real[:, : targets.shape[1]])
+        return self.flow.loss(h[:, : targets.shape[1]][usable], targets[usable])
+
+    def trained_positions(self, real: torch.Tensor) -> torch.Tensor:
+        """Of the real positions ``(B', N)``, those whose next values train: with
+        ``stats_holdout`` only the last ``stats_holdout + 1``; then ``train_positions`` at
+        random (real ones first)."""
+        usable = real.clone()
+        if self.stats_holdout:  # only positions whose targets are all after the statistics
+            usable[:, : self.n_patches - 1 - self.stats_holdout] = False
         if self.train_positions is not None and self.train_positions < usable.shape[1]:
             score = torch.rand(usable.shape).masked_fill(~usable, 2.0)  # real positions first
             chosen = score.argsort(dim=1)[:, : self.train_positions]
             usable = usable & torch.zeros_like(usable).scatter_(1, chosen, True)
-        return self.flow.loss(h[:, : targets.shape[1]][usable], targets[usable])
+        return usable
+
+    def statistics_mask(self, mask: torch.Tensor) -> torch.Tensor:
+        """The rows of ``mask (B', L)`` that give a training context's statistics: all but the
+        last ``stats_holdout`` patches (all of them where nothing real is left before)."""
+        if not self.stats_holdout:
+            return mask
+        early = mask.clone()
+        early[:, mask.shape[1] - self.stats_holdout * self.patch_len :] = False
+        return torch.where(early.any(dim=1, keepdim=True), early, mask)
 
     def training_mask(self, n: int, length: int) -> torch.Tensor:
         """Observed-values mask ``(n, length)`` for training contexts: all observed, except that

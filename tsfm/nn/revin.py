@@ -28,18 +28,20 @@ class RevIN(nn.Module):
             self.bias = nn.Parameter(torch.zeros(n_channels))
 
     def normalize(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, stats_mask=None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         """``x (B, L, C)`` to normalised ``(B, L, C)`` and the statistics ``(B, 1, C)`` each.
 
         With ``mask (B, L)`` (True on real rows) the statistics use the real rows only and the
-        padded rows come out as 0.
+        padded rows come out as 0; ``stats_mask (B, L)``, if given, chooses the rows of the
+        statistics instead (e.g. all but the last real ones).
         """
-        if mask is None:
+        stats_mask = mask if stats_mask is None else stats_mask
+        if stats_mask is None:
             mean = x.mean(dim=1, keepdim=True).detach()
             var = x.var(dim=1, keepdim=True, unbiased=False).detach()
         else:
-            weight = mask[..., None].to(x.dtype)
+            weight = stats_mask[..., None].to(x.dtype)
             count = weight.sum(dim=1, keepdim=True).clamp(min=1.0)
             mean = ((x * weight).sum(dim=1, keepdim=True) / count).detach()
             var = ((((x - mean) * weight) ** 2).sum(dim=1, keepdim=True) / count).detach()
