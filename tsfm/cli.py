@@ -168,6 +168,10 @@ def _pretrain(args: argparse.Namespace) -> int:
 
 
 def _benchmark(args: argparse.Namespace) -> int:
+    if args.pretrained is None:
+        from tsfm.pretrained import DEFAULT_MODEL
+
+        args.pretrained = DEFAULT_MODEL
     if args.zero_shot:
         from tsfm.benchmarks.zero_shot import main as zero_shot_main
 
@@ -250,8 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         "default ili) instead",
     )
     p.add_argument(
-        "--pretrained", default="tsfm-small", help="with --zero-shot/--finetune: name or folder"
-    )
+        "--pretrained", default=None,
+        help="with --zero-shot/--finetune: name or folder (default: the default shipped model)",
+    )  # fmt: skip
     p.add_argument("--n-jobs", type=int, default=None, help="with --zero-shot: baseline workers")
     p.add_argument(
         "--mixer-speed",

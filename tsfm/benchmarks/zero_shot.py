@@ -12,7 +12,7 @@ does), origins every ``H`` rows from the first test origin (non-overlapping wind
 per-window baselines stay affordable): the pretrained model against Naive, SeasonalNaive and,
 where the season is short enough to fit per window, ETS. Scores: MSE, MAE, MASE, wQL.
 
-Writes ``benchmarks/ZERO_SHOT.md``.
+Writes ``benchmarks/ZERO_SHOT.md`` (``ZERO_SHOT_<name>.md`` for a model other than the default).
 """
 
 from __future__ import annotations
@@ -221,5 +221,15 @@ def main(args) -> int:
         lines += ["## Speed of `tsfm.forecast`", "",
                   "One series per call, no training; one torch thread.", "",
                   *forecast_speed(args.pretrained), ""]  # fmt: skip
-        (Path(args.output) / "ZERO_SHOT.md").write_text("\n".join(lines))
+        (Path(args.output) / report_name(args.pretrained)).write_text("\n".join(lines))
     return 0
+
+
+def report_name(pretrained: str) -> str:
+    """``ZERO_SHOT.md`` for the default shipped model, ``ZERO_SHOT_<name>.md`` for another
+    (its config's name), so trying a new model keeps the shipped model's report."""
+    from tsfm.models.weights import read_config
+    from tsfm.pretrained import DEFAULT_MODEL, resolve
+
+    name = read_config(resolve(pretrained)[0]).get("name", Path(pretrained).name)
+    return "ZERO_SHOT.md" if name == DEFAULT_MODEL else f"ZERO_SHOT_{name}.md"

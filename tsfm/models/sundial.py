@@ -224,14 +224,14 @@ class SundialForecaster(NeuralForecaster):
         return Sundial(self._config())
 
     @classmethod
-    def from_pretrained(cls, name_or_path="tsfm-small", **overrides) -> SundialForecaster:
+    def from_pretrained(cls, name_or_path=None, **overrides) -> SundialForecaster:
         """A shipped (or exported) pretrained model: see :func:`tsfm.pretrained.from_pretrained`.
 
         ``fit(data)`` then forecasts zero-shot; ``max_epochs=`` fine-tunes instead.
         """
-        from tsfm.pretrained import from_pretrained
+        from tsfm.pretrained import DEFAULT_MODEL, from_pretrained
 
-        model = from_pretrained(name_or_path, **overrides)
+        model = from_pretrained(name_or_path or DEFAULT_MODEL, **overrides)
         if not isinstance(model, cls):
             raise ValueError(
                 f"{name_or_path!r} holds a {type(model).__name__}, not a {cls.__name__}"

@@ -15,6 +15,8 @@ from tsfm.models.weights import read_config, read_weights
 
 HERE = Path(__file__).parent
 REGISTRY_FILE = HERE / "registry.json"
+#: The model ``tsfm.forecast`` and ``from_pretrained`` use unless told otherwise.
+DEFAULT_MODEL = "tsfm-small"
 
 
 def registry() -> dict:
@@ -38,7 +40,7 @@ def resolve(name_or_path: str | Path) -> tuple[Path, str | None]:
     )
 
 
-def from_pretrained(name_or_path: str | Path = "tsfm-small", **overrides):
+def from_pretrained(name_or_path: str | Path = DEFAULT_MODEL, **overrides):
     """A forecaster that starts from pretrained weights (checked by sha256).
 
     ``fit(data)`` then only records the data (``max_epochs=0``) and ``predict`` forecasts zero-shot;
@@ -61,7 +63,7 @@ def from_pretrained(name_or_path: str | Path = "tsfm-small", **overrides):
     return klass(**params)
 
 
-def forecast(data, horizon: int, *, model: str | Path = "tsfm-small", quantiles=None, **kw):
+def forecast(data, horizon: int, *, model: str | Path = DEFAULT_MODEL, quantiles=None, **kw):
     """Zero-shot forecast of ``data`` (a Series, a wide or a long frame, any frequency) with a
     pretrained model: no training, no download. Returns the frame ``predict`` returns."""
     forecaster = from_pretrained(model, **kw).fit(data)
