@@ -16,7 +16,7 @@ from tsfm.models.weights import read_config, read_weights
 HERE = Path(__file__).parent
 REGISTRY_FILE = HERE / "registry.json"
 #: The model ``tsfm.forecast`` and ``from_pretrained`` use unless told otherwise.
-DEFAULT_MODEL = "tsfm-small"
+DEFAULT_MODEL = "tsfm-small-v2"
 
 
 def registry() -> dict:
