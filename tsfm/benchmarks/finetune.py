@@ -11,7 +11,7 @@ model's architecture is:
 Fine-tuned and scratch runs each try the learning rates :data:`LEARNING_RATES` and keep the one
 with the lowest validation loss, so neither side is handicapped by a rate chosen for the other.
 Everything else (windows, epochs, patience, batch, seed) is shared. Writes
-``benchmarks/FINETUNE.md``.
+``benchmarks/FINETUNE.md`` (``FINETUNE_<name>.md`` for a model other than the default).
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ def main(args) -> int:
         table.round(4).to_markdown(index=False),
         "",
     ]
-    (Path(args.output) / "FINETUNE.md").write_text("\n".join(lines))
+    from tsfm.benchmarks.zero_shot import report_name
+
+    (Path(args.output) / report_name(args.pretrained, "FINETUNE")).write_text("\n".join(lines))
     print(best.round(4).to_string())
     return 0

@@ -225,11 +225,11 @@ def main(args) -> int:
     return 0
 
 
-def report_name(pretrained: str) -> str:
-    """``ZERO_SHOT.md`` for the default shipped model, ``ZERO_SHOT_<name>.md`` for another
-    (its config's name), so trying a new model keeps the shipped model's report."""
+def report_name(pretrained: str, stem: str = "ZERO_SHOT") -> str:
+    """``<stem>.md`` for the default shipped model, ``<stem>_<name>.md`` for another (its
+    config's name), so trying a new model keeps the shipped model's report."""
     from tsfm.models.weights import read_config
     from tsfm.pretrained import DEFAULT_MODEL, resolve
 
     name = read_config(resolve(pretrained)[0]).get("name", Path(pretrained).name)
-    return "ZERO_SHOT.md" if name == DEFAULT_MODEL else f"ZERO_SHOT_{name}.md"
+    return f"{stem}.md" if name == DEFAULT_MODEL else f"{stem}_{name}.md"
