@@ -243,3 +243,12 @@ def test_shipped_model_forecasts_real_series_offline():
     long = macro.rename_axis("ds").reset_index().melt("ds", var_name="unique_id", value_name="y")
     out = tsfm.forecast(long, horizon=8)
     assert out.groupby("unique_id").size().to_dict() == {"cpi": 8, "realgdp": 8}
+
+
+def test_reports_of_a_non_default_model_get_their_own_file():
+    from tsfm.benchmarks.zero_shot import report_name
+    from tsfm.pretrained import DEFAULT_MODEL
+
+    assert report_name(DEFAULT_MODEL) == "ZERO_SHOT.md"
+    assert report_name(DEFAULT_MODEL, "FINETUNE") == "FINETUNE.md"
+    assert report_name("tsfm-small") == "ZERO_SHOT_tsfm-small.md"  # it ships beside the default
