@@ -11,7 +11,11 @@ Config (JSON)::
 
     {"name": "tsfm-small",
      "model": {"class": "SundialForecaster", "params": {...}},
-     "corpus": {"synthetic": 20000, "seed": 0, "recipe": {...}, "real": ["etth1", "m4_hourly"]}}
+     "corpus": {"synthetic": 20000, "seed": 0, "recipe": {...}, "real": ["etth1", "m4_hourly"],
+                "real_repeats": {"m4_hourly": 4}}}
+
+``real_repeats`` weights a dataset by listing each of its series that many times (training
+windows are drawn uniformly over the corpus, so a small dataset is otherwise a tiny share).
 """
 
 from __future__ import annotations
@@ -53,7 +57,13 @@ def build_corpus(spec: dict, min_length: int) -> tuple[pd.DataFrame, dict]:
     recipe = CorpusRecipe(**spec.get("recipe", {}))
     synthetic = synthetic_corpus(spec.get("synthetic", 0), spec.get("seed", 0), recipe)
     series = [(f"synthetic/{i}", x) for i, x in enumerate(synthetic)]
-    series += real_training_parts(spec.get("real", []))
+    repeats = spec.get("real_repeats", {})
+    unknown = sorted(set(repeats) - set(spec.get("real", [])))
+    if unknown:
+        raise ValueError(f"real_repeats names {unknown}, which are not in the corpus's 'real' list")
+    for sid, x in real_training_parts(spec.get("real", [])):
+        copies = int(repeats.get(sid.split("/")[0], 1))
+        series += [(sid if k == 0 else f"{sid}#{k}", x) for k in range(copies)]
     kept = [(sid, x) for sid, x in series if len(x) >= min_length and np.isfinite(x).all()]
     if not kept:
         raise ValueError(
@@ -74,6 +84,7 @@ def build_corpus(spec: dict, min_length: int) -> tuple[pd.DataFrame, dict]:
         "synthetic": spec.get("synthetic", 0),
         "seed": spec.get("seed", 0),
         "real": spec.get("real", []),
+        "real_repeats": repeats,
         "series_used": len(kept),
         "series_too_short": len(series) - len(kept),
         "values": int(sum(len(x) for _, x in kept)),
