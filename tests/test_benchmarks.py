@@ -6,6 +6,7 @@ import csv
 
 import pytest
 
+from tsfm.benchmarks.configs import CONFIGS
 from tsfm.benchmarks.ltsf import COLUMNS, append, run
 
 from .conftest import dataset_or_skip
@@ -40,3 +41,12 @@ def test_exogenous_configuration_forecasts_the_target_from_covariates():
     # the day-ahead columns as future covariates: read over the target day too
     row = run("timexer_epf_future", "epf_np", 24, overrides=tiny, command="test", stride=24)
     assert row["paper_mse"] == "" and 0 < row["mse"] < 5
+
+
+def test_per_horizon_settings_follow_the_official_script():
+    config = CONFIGS["timexer_ett"]
+    assert config.settings("etth1", 96)[1]["d_model"] == 512
+    lookback, params = config.settings("etth1", 192)
+    assert lookback == 96 and (params["d_model"], params["batch_size"]) == (128, 4)
+    assert config.settings("etth1", 720)[1]["d_ff"] == 2048
+    assert config.calendar == ("hour", "dayofweek", "dayofmonth", "dayofyear")

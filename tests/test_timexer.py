@@ -150,6 +150,27 @@ def test_calendar_features_need_no_future_input():
         tsfm.Naive().fit(wide, calendar=["hour"])
 
 
+def test_calendar_features_reach_the_model_unnormalised():
+    """Calendar tokens see the raw [-0.5, 0.5] values, not window-normalised ones (a window's
+    day of year barely varies: RevIN would turn it into values in the hundreds)."""
+    wide = _frame()[["ch0", "ch1"]]
+    model = _model(max_epochs=1).fit(wide, target="ch0", past_covariates=["ch1"],
+                                     calendar=["hour", "dayofyear"])  # fmt: skip
+    seen = {}
+
+    def keep_input(module, args, out):
+        seen["input"] = args[0].detach().clone()
+
+    hook = model.module_.future_embedding.register_forward_hook(keep_input)
+    model.predict(wide)
+    hook.remove()
+    L, H = model.context_length, model.prediction_length
+    end = wide.index[-1]
+    stamps = pd.date_range(end - (L - 1) * wide.index.freq, periods=L + H, freq=wide.index.freq)
+    expected = calendar_features(stamps, ["hour", "dayofyear"]).T  # (2, L + H)
+    np.testing.assert_allclose(seen["input"][0].numpy(), expected, atol=1e-6)
+
+
 def test_calendar_feature_values():
     index = pd.DatetimeIndex(["2024-01-01 00:00", "2024-12-31 23:00"])  # a Monday; a Tuesday
     values = calendar_features(index, ["hour", "dayofweek", "month", "dayofyear"])

@@ -19,10 +19,15 @@ class PaperConfig:
     #: The exogenous setting: the dataset's target column is forecast, every other column is a
     #: covariate in this role, "past" or "future" (metrics on the target only); "" for none.
     exogenous: str = ""
+    #: Calendar features of the timestamps given to the model (``fit(calendar=...)``).
+    calendar: tuple[str, ...] = ()
 
-    def settings(self, dataset: str) -> tuple[int, dict]:
-        """Lookback and hyperparameters for ``dataset``."""
-        extra = dict(self.per_dataset.get(dataset, {}))
+    #: horizon -> overrides, applied after ``per_dataset`` (scripts that tune each horizon).
+    per_horizon: dict = field(default_factory=dict)
+
+    def settings(self, dataset: str, horizon: int | None = None) -> tuple[int, dict]:
+        """Lookback and hyperparameters for ``dataset`` (and ``horizon``)."""
+        extra = {**self.per_dataset.get(dataset, {}), **self.per_horizon.get(horizon, {})}
         context = extra.pop("context_length", self.context_length)
         return context, {**self.params, **extra}
 
@@ -40,7 +45,10 @@ _PATCHTST_ILI = {
 }  # fmt: skip
 
 # thuml/TimeXer scripts/forecast_exogenous/EPF: lookback 168, patch 24, 3 layers, d_model 512,
-# batch 4, lr 1e-4 halved every epoch, 10 epochs, patience 3.
+# batch 4, lr 1e-4 halved every epoch, 10 epochs, patience 3. The official loader's hourly time
+# features (hour of day, day of week, day of month, day of year, each in [-0.5, 0.5]) join the
+# exogenous series as variate tokens; here they are the same `calendar` features.
+_HOURLY_TIME_FEATURES = ("hour", "dayofweek", "dayofmonth", "dayofyear")
 _TIMEXER_EPF = {
     "patch_len": 24, "d_model": 512, "n_heads": 8, "d_ff": 512, "n_layers": 3, "dropout": 0.1,
     "batch_size": 4, "learning_rate": 1e-4, "lr_schedule": "halve", "max_epochs": 10,
@@ -205,6 +213,7 @@ CONFIGS: dict[str, PaperConfig] = {
         context_length=168,
         params=_TIMEXER_EPF,
         exogenous="past",
+        calendar=_HOURLY_TIME_FEATURES,
         paper={
             ("epf_np", 24): (0.236, 0.268),
             ("epf_pjm", 24): (0.093, 0.192),
@@ -220,8 +229,10 @@ CONFIGS: dict[str, PaperConfig] = {
         context_length=168,
         params=_TIMEXER_EPF,
         exogenous="future",
+        calendar=_HOURLY_TIME_FEATURES,
     ),  # fmt: skip
-    # thuml/TimeXer scripts/forecast_exogenous/ETTh1 (target OT, the rest past covariates).
+    # thuml/TimeXer scripts/forecast_exogenous/ETTh1 (target OT, the rest past covariates); the
+    # script sets d_model, d_ff and the batch per horizon (d_ff 2048 at 720 is run.py's default).
     "timexer_ett": PaperConfig(
         model="TimeXerForecaster",
         context_length=96,
@@ -239,6 +250,11 @@ CONFIGS: dict[str, PaperConfig] = {
             "early_stopping_patience": 3,
         },
         exogenous="past",
+        calendar=_HOURLY_TIME_FEATURES,
+        per_horizon={
+            192: {"d_model": 128, "d_ff": 128, "batch_size": 4},
+            720: {"d_ff": 2048, "batch_size": 128},
+        },
     ),  # fmt: skip
     "seasonal_naive": PaperConfig(
         model="SeasonalNaive",

@@ -105,7 +105,7 @@ def run(
         raise ValueError(f"unknown configuration {config_name!r}; choose from {sorted(CONFIGS)}")
     config = CONFIGS[config_name]
     data = load_dataset(dataset)
-    lookback, params = config.settings(data.name)
+    lookback, params = config.settings(data.name, horizon)
     params = {**params, **(overrides or {}), "prediction_length": horizon}
     params.setdefault("context_length", lookback)
     frame, borders = data.ltsf(lookback)
@@ -117,6 +117,8 @@ def run(
         target = data.info.target
         others = [c for c in frame.columns if c != target]
         roles = {"target": target, f"{config.exogenous}_covariates": others}
+    if config.calendar:
+        roles["calendar"] = list(config.calendar)
     start = time.perf_counter()
     model.fit(train, validation_data=val, **roles)
     train_seconds = time.perf_counter() - start

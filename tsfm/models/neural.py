@@ -133,7 +133,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
             val_arrays = []
             for sid, v in zip(validation.ids, self._context_arrays(validation)):
                 m, s = known.get(sid, (v.mean(axis=0), v.std(axis=0) + 1e-12))
-                m, s = self._with_static_scale(m.copy(), s.copy())
+                m, s = self._with_fixed_scales(m.copy(), s.copy())
                 val_arrays.append((v - m) / s)
             return WindowSet(scaled, L, H), WindowSet(val_arrays, L, H)
         share = self.validation_size
@@ -161,16 +161,21 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
             )
             start = panel.n_channels + len(panel.spec.past_covariates)
             self.static_columns_ = (start, start + panel.static.shape[1])
-            mean, std = zip(*(self._with_static_scale(m, s) for m, s in zip(mean, std)))
+        mean, std = zip(*(self._with_fixed_scales(m, s) for m, s in zip(mean, std)))
         self.scaler_.update({"mean": np.stack(mean), "std": np.stack(std)})
         return list(mean), list(std)
 
-    def _with_static_scale(self, mean: np.ndarray, std: np.ndarray):
+    def _with_fixed_scales(self, mean: np.ndarray, std: np.ndarray):
         """``mean``/``std`` (``(..., C')``) with the static columns scaled across the training
-        series: a series' own statistics of a constant would erase it."""
+        series (a series' own statistics of a constant would erase it) and the calendar
+        features, the last ``n_calendar_`` columns, left as they are: they have a fixed range,
+        and a window's statistics of e.g. its day of year would blow it up."""
         if "static" in getattr(self, "scaler_", {}):
             columns = slice(*self.static_columns_)  # after the targets and past covariates
             mean[..., columns], std[..., columns] = self.scaler_["static"]
+        k = getattr(self, "n_calendar_", 0)
+        if k:
+            mean[..., -k:], std[..., -k:] = 0.0, 1.0
         return mean, std
 
     def _fit(self, panel, validation=None) -> None:
@@ -181,6 +186,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                 "gives points (a patch model gives samples with head='flow')"
             )
         val_windows = None
+        self.n_calendar_ = len(panel.spec.calendar)  # the last input columns (fixed scale)
         with torch_threads(cfg.n_threads):
             torch.manual_seed(cfg.random_state)
             module = self._build_module(panel.n_channels)
@@ -238,7 +244,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         context = _fill_padding(context, mask)
         mean = context.mean(axis=1, keepdims=True)
         std = context.std(axis=1, keepdims=True)
-        mean, std = self._with_static_scale(mean, np.where(std > 0, std, 1.0))
+        mean, std = self._with_fixed_scales(mean, np.where(std > 0, std, 1.0))
         scaled = torch.from_numpy(((context - mean) / std).astype(np.float32))
         known = None
         if future is not None:  # on the scale of the future covariates' own context columns
@@ -260,7 +266,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     def _fitted_state(self):
         arrays = {f"module.{k}": v.detach().numpy() for k, v in self.module_.state_dict().items()}
         arrays.update({f"scaler.{k}": v for k, v in self.scaler_.items()})
-        meta = {"history_": self.history_, "n_channels_": self.n_channels_}
+        meta = {"history_": self.history_, "n_channels_": self.n_channels_,
+                "n_calendar_": self.n_calendar_}  # fmt: skip
         meta["spread_"] = self._spread()
         if "static" in self.scaler_:
             meta["static_columns_"] = list(self.static_columns_)
@@ -270,6 +277,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         self.history_ = meta["history_"]
         self.n_channels_ = meta["n_channels_"]
         self.spread_ = meta.get("spread_", 1.0)
+        self.n_calendar_ = meta.get("n_calendar_", 0)
         self.module_ = self._build_module(self.n_channels_)
         state = {k[7:]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("module.")}
         self.module_.load_state_dict(state)

@@ -12,7 +12,10 @@ tokens. Inputs are normalised per window and channel (RevIN) and the forecast ma
 Beyond the paper, covariates known over the horizon (day-ahead forecasts, calendars, prices set
 in advance) get their own variate tokens: a linear map of each one's lookback *and* horizon
 values (``context_length + prediction_length``), attended by the global token beside the past
-covariates' tokens. ``predict`` then needs their horizon values (``future=``).
+covariates' tokens. ``predict`` then needs their horizon values (``future=``). Calendar features
+(``calendar=[...]``; the paper's time-feature tokens, there over the lookback only) are tokens of
+the same kind, derived from the timestamps; they are already on a fixed [-0.5, 0.5] scale and
+skip RevIN (a window's day of year barely varies, so its window statistics would blow it up).
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ class TimeXerLayer(nn.Module):
 class TimeXer(nn.Module):
     """``x (B, L, C + P + K + F)`` (targets, past covariates, static covariates repeated on
     every row, the future covariates' history) and ``future (B, H, F)`` (their horizon values)
-    to ``(B, H, C)``."""
+    to ``(B, H, C)``. The last ``n_calendar`` of the ``F`` future columns are calendar features,
+    which are not normalised."""
 
     def __init__(
         self,
@@ -88,6 +92,7 @@ class TimeXer(nn.Module):
         n_covariates: int,
         n_future: int = 0,
         n_static: int = 0,
+        n_calendar: int = 0,
     ):
         super().__init__()
         if cfg.context_length % cfg.patch_len:
@@ -96,10 +101,10 @@ class TimeXer(nn.Module):
                 f"{cfg.patch_len} (TimeXer's patches do not overlap)"
             )
         self.n_targets, self.n_covariates, self.n_future = n_targets, n_covariates, n_future
-        self.n_static = n_static
+        self.n_static, self.n_calendar = n_static, n_calendar
         self.patch_len = cfg.patch_len
         n = cfg.context_length // cfg.patch_len
-        self.revin = RevIN(n_targets + n_covariates + n_future) if cfg.revin else None
+        self.revin = RevIN(n_targets + n_covariates + n_future - n_calendar) if cfg.revin else None
         self.patch_embedding = nn.Linear(cfg.patch_len, cfg.d_model, bias=False)
         self.register_buffer("positions", sinusoidal_positions(n, cfg.d_model), persistent=False)
         self.global_token = nn.Parameter(torch.randn(1, 1, cfg.d_model))
@@ -127,10 +132,16 @@ class TimeXer(nn.Module):
             x = torch.cat([x[..., : C + P], x[..., C + P + K :]], dim=-1)
         stats = None
         if self.revin is not None:
-            x, stats = self.revin.normalize(x)
+            scaled = x.shape[-1] - self.n_calendar  # calendar features keep their fixed scale
+            normalized, stats = self.revin.normalize(x[..., :scaled])
+            x = torch.cat([normalized, x[..., scaled:]], dim=-1)
             if F:  # the horizon values on their context's scale
                 mean, std = stats
-                future = (future - mean[..., C + P :]) / std[..., C + P :]
+                user = F - self.n_calendar
+                future = torch.cat(
+                    [(future[..., :user] - mean[..., C + P :]) / std[..., C + P :],
+                     future[..., user:]], dim=-1,
+                )  # fmt: skip
         B = x.shape[0]
         targets = x[..., :C]
         variates = self._variate_tokens(x, future, static)
@@ -186,7 +197,12 @@ class TimeXerForecaster(NeuralForecaster):
 
     def _build_module(self, n_channels: int) -> nn.Module:
         return TimeXer(
-            self._config(), n_channels, self.n_covariates_, self.n_future_, self.n_static_
+            self._config(),
+            n_channels,
+            self.n_covariates_,
+            self.n_future_,
+            self.n_static_,
+            self.n_calendar_,
         )
 
     def _fit(self, panel, validation=None) -> None:
