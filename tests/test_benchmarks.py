@@ -31,7 +31,7 @@ def test_runner_scores_a_probabilistic_baseline_and_writes_tables(tmp_path):
     assert "## Averages over horizons" in text and "96/192/336/720" in text
 
 
-def test_exogenous_configuration_forecasts_the_target_from_covariates():
+def test_exogenous_configuration_forecasts_the_target_from_covariates(tmp_path):
     dataset_or_skip("epf_np")
     tiny = {"d_model": 16, "n_heads": 2, "d_ff": 32, "n_layers": 1, "max_epochs": 1,
             "batches_per_epoch": 2, "n_threads": 1, "verbose": 0}  # fmt: skip
@@ -39,8 +39,15 @@ def test_exogenous_configuration_forecasts_the_target_from_covariates():
     assert row["paper_mse"] == 0.236 and row["lookback"] == 168
     assert 0 < row["mse"] < 5 and row["epochs"] == 1
     # the day-ahead columns as future covariates: read over the target day too
-    row = run("timexer_epf_future", "epf_np", 24, overrides=tiny, command="test", stride=24)
-    assert row["paper_mse"] == "" and 0 < row["mse"] < 5
+    append(row, tmp_path)
+    future = run("timexer_epf_future", "epf_np", 24, overrides=tiny, command="test", stride=24)
+    assert future["paper_mse"] == "" and 0 < future["mse"] < 5
+    append(future, tmp_path)
+    text = (tmp_path / "RESULTS.md").read_text()
+    change = f"{100 * (future['mse'] / row['mse'] - 1):+.1f}%"
+    assert "## Exogenous covariates: past against future (EPF)" in text
+    line = next(x for x in text.splitlines() if x.startswith("| epf_np | ") and change in x)
+    assert f"| {row['mse']} |" in line and f"| {future['mse']} |" in line
 
 
 def test_per_horizon_settings_follow_the_official_script():
