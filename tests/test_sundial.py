@@ -221,6 +221,21 @@ def test_calibration_needs_samples_and_validation_windows():
     params = {**SundialForecaster._test_params(), "calibrate_intervals": True}
     with pytest.raises(ValueError, match="needs validation windows"):
         SundialForecaster(**params, validation_size=0).fit(wide)
+    with pytest.raises(ValueError, match="needs validation windows"):  # no training either
+        SundialForecaster(**{**params, "max_epochs": 0}, validation_size=0).fit(wide)
+
+
+def test_untrained_weights_can_be_calibrated_on_validation():
+    """``max_epochs=0`` (e.g. a pretrained model used as it is) with calibration: the weights
+    stay as they are, only the spread is fitted on the validation windows."""
+    wide = make_wide(300, channels=1)
+    params = {**SundialForecaster._test_params(), "max_epochs": 0}
+    plain = SundialForecaster(**params).fit(wide)
+    calibrated = SundialForecaster(**params, calibrate_intervals=True).fit(wide)
+    assert plain.history_ == [] and calibrated.history_ == []
+    for name, value in plain.module_.state_dict().items():
+        assert torch.equal(value, calibrated.module_.state_dict()[name]), name
+    assert calibrated.spread_ > 0 and calibrated.spread_ != 1.0
 
 
 def test_stats_holdout_keeps_training_targets_out_of_the_statistics():

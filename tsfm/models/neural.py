@@ -192,9 +192,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
             module = self._build_module(panel.n_channels)
             if cfg.init_weights:
                 load_into(module, read_weights(cfg.init_weights), cfg.init_weights)
-            if cfg.max_epochs == 0:  # use the initial (e.g. pretrained) weights as they are
+            if cfg.max_epochs == 0 and not cfg.calibrate_intervals:
                 self._set_scaler(panel, self._context_arrays(panel))
-                self.history_ = []
             else:
                 train_windows, val_windows = self._training_windows(panel, validation)
                 if cfg.calibrate_intervals and not val_windows:
@@ -202,6 +201,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                         "calibrate_intervals=True needs validation windows: pass "
                         "validation_data or set validation_size > 0"
                     )
+            if cfg.max_epochs:
                 options = self._loop_options()
                 if self.supports_covariates and panel.spec.has_covariates:  # windows carry them
                     step = options.get("step_fn")
@@ -209,6 +209,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                         step, panel.n_channels, panel.spec.n_future, cfg
                     )
                 self.history_ = train(module, train_windows, val_windows, cfg, **options)
+            else:  # the initial (e.g. pretrained) weights, calibrated on validation if asked
+                self.history_ = []
         self.module_ = module
         self.n_channels_ = panel.n_channels
         self.n_params_ = sum(p.numel() for p in module.parameters())
