@@ -252,3 +252,18 @@ def test_reports_of_a_non_default_model_get_their_own_file():
     assert report_name(DEFAULT_MODEL) == "ZERO_SHOT.md"
     assert report_name(DEFAULT_MODEL, "FINETUNE") == "FINETUNE.md"
     assert report_name("tsfm-small") == "ZERO_SHOT_tsfm-small.md"  # it ships beside the default
+
+
+def test_real_repeats_weight_a_dataset_in_the_corpus():
+    from .conftest import dataset_or_skip
+
+    dataset_or_skip("ili")
+    spec = {"synthetic": 0, "real": ["ili"]}
+    once, summary = pretrain.build_corpus(spec, min_length=100)
+    thrice, _ = pretrain.build_corpus({**spec, "real_repeats": {"ili": 3}}, min_length=100)
+    assert thrice["unique_id"].nunique() == 3 * once["unique_id"].nunique() == 3 * 7
+    assert len(thrice) == 3 * len(once) and summary["real_repeats"] == {}
+    copy = thrice[thrice["unique_id"] == "ili/OT#2"]["y"].to_numpy()
+    np.testing.assert_array_equal(copy, once[once["unique_id"] == "ili/OT"]["y"].to_numpy())
+    with pytest.raises(ValueError, match="real_repeats names \\['m4_hourly'\\]"):
+        pretrain.build_corpus({**spec, "real_repeats": {"m4_hourly": 2}}, min_length=100)
