@@ -176,6 +176,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         from tsfm.benchmarks.zero_shot import main as zero_shot_main
 
         return zero_shot_main(args)
+    if args.zero_shot_settings:
+        from tsfm.benchmarks.zero_shot_settings import main as settings_main
+
+        return settings_main(args)
     if args.finetune:
         from tsfm.benchmarks.finetune import main as finetune_main
 
@@ -241,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         "--zero-shot",
         action="store_true",
         help="a pretrained model against per-series baselines (M4, LTSF test parts) instead",
+    )
+    p.add_argument(
+        "--zero-shot-settings",
+        action="store_true",
+        help="score a pretrained model's zero-shot prediction settings on M4 validation windows",
     )
     p.add_argument(
         "--baselines-only",

@@ -58,10 +58,12 @@ def baselines(season: int, n_jobs: int | None) -> dict:
 def scored(label: str, name: str, forecaster, run, cache: Path | None):
     """Per-series metrics (``run(name, forecaster)`` gives the backtest) and the seconds taken.
 
-    Baselines (every model but ``"zero-shot"``) are deterministic: with a ``cache`` folder their
-    metrics are read from ``<label>-<name>.csv`` there if present, else computed and written.
+    Baselines (every model but the pretrained ones, named ``"zero-shot..."``) are
+    deterministic: with a ``cache`` folder their metrics are read from ``<label>-<name>.csv``
+    there if present, else computed and written.
     """
-    path = None if cache is None or name == "zero-shot" else Path(cache) / f"{label}-{name}.csv"
+    pretrained = name.startswith("zero-shot")
+    path = None if cache is None or pretrained else Path(cache) / f"{label}-{name}.csv"
     if path is not None and path.exists():
         metrics = pd.read_csv(path, dtype={"unique_id": str})
         return metrics.drop(columns="seconds"), float(metrics["seconds"].iloc[0])
@@ -93,7 +95,7 @@ def evaluate(
     full = pd.concat([data.data, data.test]).sort_values(["unique_id", "ds"], kind="stable")
     if n_series is not None:
         full = full[full["unique_id"].isin(full["unique_id"].unique()[:n_series])]
-    models = {} if model is None else {"zero-shot": model}
+    models = _pretrained(model)
     candidates = baselines(season, n_jobs)
     candidates.update({name: make() for name, make in EXTRA.get(dataset, {}).items()})
     for name, baseline in candidates.items():
@@ -132,7 +134,7 @@ def evaluate_ltsf(dataset: str, model, *, include=None, cache: Path | None = Non
     frame, borders = data.ltsf(LTSF_CONTEXT)
     frame = frame.iloc[borders.test[0] :]  # the test part and the context before it
     first = borders.test_origin - borders.test[0]
-    models = {} if model is None else {"zero-shot": model}
+    models = _pretrained(model)
     candidates = {"Naive": tsfm.Naive(), "SeasonalNaive": tsfm.SeasonalNaive(season_length=season)}
     if season <= ETS_MAX_SEASON:
         candidates["ETS"] = tsfm.ETS(season_length=season, context_length=LTSF_CONTEXT)
@@ -159,6 +161,13 @@ def evaluate_ltsf(dataset: str, model, *, include=None, cache: Path | None = Non
     return table.sort_values("mse")
 
 
+def _pretrained(model) -> dict:
+    """The pretrained rows: a forecaster (``"zero-shot"``), a dict of them, or None."""
+    if model is None:
+        return {}
+    return dict(model) if isinstance(model, dict) else {"zero-shot": model}
+
+
 def forecast_speed(name: str, repeats: int = 5) -> list[str]:
     """Markdown lines: seconds per ``tsfm.forecast`` call (load, sha256 check, forecast) on real
     statsmodels series, the first call and the median of ``repeats`` more."""
@@ -182,7 +191,14 @@ def forecast_speed(name: str, repeats: int = 5) -> list[str]:
 
 def main(args) -> int:
     baselines_only = getattr(args, "baselines_only", False)
-    model = None if baselines_only else tsfm.from_pretrained(args.pretrained, n_threads=1)
+    model = None
+    if not baselines_only:  # the zero-shot settings, and the model with its whole context as is
+        model = {
+            "zero-shot": tsfm.from_pretrained(args.pretrained, n_threads=1),
+            "zero-shot, raw": tsfm.from_pretrained(
+                args.pretrained, n_threads=1, max_context=None, seasonal_adjustment=None
+            ),
+        }
     cache = Path(args.output) / "zero_shot_baselines"
     command = invoked_command()
     lines = [
@@ -197,6 +213,9 @@ def main(args) -> int:
         "fitting the per-series baselines. The baselines' per-series metrics are kept in",
         "`benchmarks/zero_shot_baselines/` (they are deterministic; delete a file to recompute",
         "it, its `seconds` column times the run that wrote it).",
+        "`zero-shot` is the model with its zero-shot settings (`ZERO_SHOT_SETTINGS` in",
+        "tsfm/pretrained/__init__.py: the last 256 values, seasonal adjustment at the data's",
+        "frequency); `zero-shot, raw` the same weights on the whole 512-value context, unadjusted.",
         "",
     ]
     for dataset in SETS:

@@ -22,6 +22,7 @@ from torch import nn
 
 from tsfm.models.neural import NeuralForecaster
 from tsfm.models.sampling import sample_contexts, summarise
+from tsfm.models.seasonal import add_season, remove_season, resolve_season, seasonal_indices
 from tsfm.nn import RevIN, TransformerEncoder, fold_channels
 from tsfm.nn.dropout import FastDropout
 from tsfm.nn.flow import FlowHead
@@ -71,6 +72,17 @@ class SundialConfig:
         into its statistics (the rest of a window must average out to its mean), and the model
         learns to revert to the context mean, which at prediction time is wrong after a level
         shift. Prediction always uses the whole context's statistics.
+    max_context : int, optional
+        Forecast from at most the last ``max_context`` values of each series (older values
+        are masked as padding); None uses all ``context_length``. Prediction only.
+    seasonal_adjustment : int, "auto" or None
+        Season length of the seasonal adjustment at prediction (:mod:`tsfm.models.seasonal`):
+        each context's additive seasonal component over its last ``seasonal_cycles`` seasons
+        is removed before the forecast and added back to every sample path. ``"auto"`` takes the
+        season from the data's frequency (24 for hourly data; none for daily and weekly
+        data); None: no adjustment. Training is unchanged.
+    seasonal_cycles : int
+        Seasons the seasonal component is estimated from.
     """
 
     context_length: int = 512
@@ -91,6 +103,9 @@ class SundialConfig:
     revin: bool = True
     short_context_prob: float = 0.0
     stats_holdout: int = 0
+    max_context: int | None = None
+    seasonal_adjustment: int | str | None = None
+    seasonal_cycles: int = 7
 
 
 class Sundial(nn.Module):
@@ -265,6 +280,12 @@ class SundialForecaster(NeuralForecaster):
 
     def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:
         self.module_.eval()
+        if self.max_context is not None:  # older values become padding
+            mask = mask & (np.arange(mask.shape[1]) >= mask.shape[1] - self.max_context)
+            context = np.where(mask[..., None], context, np.nan)
+        season = resolve_season(self.seasonal_adjustment, getattr(self, "freq_", None))
+        indices = seasonal_indices(context, mask, season, self.seasonal_cycles)
+        context = remove_season(context, indices)
 
         def draw(scaled, keep, generator):  # channels become series, then back
             n, L, C = scaled.shape
@@ -275,9 +296,10 @@ class SundialForecaster(NeuralForecaster):
             )  # fmt: skip
             return paths.view(n, C, n_samples, horizon).permute(0, 2, 3, 1)
 
-        return sample_contexts(
+        samples = sample_contexts(
             draw, context, mask, self.random_state, self.n_threads, self._spread()
         )
+        return add_season(samples, indices)
 
     @classmethod
     def _test_params(cls) -> dict:
