@@ -267,3 +267,29 @@ def test_real_repeats_weight_a_dataset_in_the_corpus():
     np.testing.assert_array_equal(copy, once[once["unique_id"] == "ili/OT"]["y"].to_numpy())
     with pytest.raises(ValueError, match="real_repeats names \\['m4_hourly'\\]"):
         pretrain.build_corpus({**spec, "real_repeats": {"m4_hourly": 2}}, min_length=100)
+
+
+def test_zero_shot_settings_search_scores_validation_windows(tmp_path, monkeypatch):
+    from tsfm.benchmarks import zero_shot_settings as search
+
+    from .conftest import dataset_or_skip
+
+    dataset_or_skip("m4_hourly")
+    dataset_or_skip("m4_weekly")
+    full = search.validation_frame
+
+    def first_series(dataset):
+        frame = full(dataset)
+        return frame[frame["unique_id"].isin(frame["unique_id"].unique()[:4])]
+
+    monkeypatch.setattr(search, "validation_frame", first_series)
+    monkeypatch.setattr(search, "GRID", [(None, None, 7), (256, "auto", 7)])
+    args = argparse.Namespace(pretrained="tsfm-small-v2", output=str(tmp_path))
+    assert search.main(args) == 0
+    text = (tmp_path / "ZERO_SHOT_SETTINGS.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| all") or "| 256" in line]
+    assert len(rows) == 2 and "| auto " in rows[1]
+    # the validation window is the training file's last horizon: the test file is never read
+    last_train = first_series("m4_hourly").groupby("unique_id")["ds"].max()
+    first_test = tsfm.load_dataset("m4_hourly").test.groupby("unique_id")["ds"].min()
+    assert (last_train < first_test.loc[last_train.index]).all()

@@ -233,11 +233,12 @@ def write_markdown(folder: Path) -> None:
     lines += past_against_future(latest)
     machines = sorted({r["machine"] for r in rows})
     lines += ["", "Machines: " + "; ".join(machines), ""]
-    extras = {  # written by `tsfm benchmark --speed`, `--mixer-speed`, `--backtest-scaling`
+    extras = {  # written by `tsfm benchmark --speed`, `--mixer-speed`, `--zero-shot`, ...
         "SPEED.md": "Speed and memory",
         "MIXER_SPEED.md": "TSMixer against PatchTST: speed and memory",
         "BACKTEST_SCALING.md": "Backtest time against the number of series",
         "ZERO_SHOT.md": "Zero-shot forecasting",
+        "ZERO_SHOT_SETTINGS.md": "Zero-shot prediction settings, chosen on validation windows",
         "FINETUNE.md": "Fine-tuning a pretrained model against training from scratch",
     }
     for name, title in extras.items():

@@ -56,7 +56,9 @@ def main(args) -> int:
         row.update({dataset: round(score(dataset, pretrained, settings), 4) for dataset in SETS})
         print(row, flush=True)
         rows.append(row)
-    table = pd.DataFrame(rows).fillna({"max_context": "512 (all)", "seasonal_adjustment": "none"})
+    table = pd.DataFrame(rows, dtype=object).fillna(
+        {"max_context": "all", "seasonal_adjustment": "none"}
+    )
     lines = [
         "# Zero-shot prediction settings, chosen on validation windows",
         "",
