@@ -281,6 +281,10 @@ class SundialForecaster(NeuralForecaster):
     def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:
         self.module_.eval()
         if self.max_context is not None:  # older values become padding
+            if not isinstance(self.max_context, int) or self.max_context < 1:
+                raise ValueError(
+                    f"max_context must be a positive int or None, got {self.max_context!r}"
+                )
             mask = mask & (np.arange(mask.shape[1]) >= mask.shape[1] - self.max_context)
             context = np.where(mask[..., None], context, np.nan)
         season = resolve_season(self.seasonal_adjustment, getattr(self, "freq_", None))
