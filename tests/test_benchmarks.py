@@ -57,3 +57,14 @@ def test_per_horizon_settings_follow_the_official_script():
     assert lookback == 96 and (params["d_model"], params["batch_size"]) == (128, 4)
     assert config.settings("etth1", 720)[1]["d_ff"] == 2048
     assert config.calendar == ("hour", "dayofweek", "dayofmonth", "dayofyear")
+
+
+def test_epf_markets_take_the_official_scripts_depth_width_and_batch():
+    for name in ("timexer_epf", "timexer_epf_future"):
+        config = CONFIGS[name]
+        depth = {m: config.settings(m, 24)[1]["n_layers"] for m in ("epf_np", "epf_pjm", "epf_de")}
+        assert depth == {"epf_np": 3, "epf_pjm": 3, "epf_de": 1}
+        _, be = config.settings("epf_be", 24)
+        assert (be["n_layers"], be["d_ff"], be["batch_size"]) == (2, 512, 16)
+        _, fr = config.settings("epf_fr", 24)
+        assert (fr["d_ff"], fr["batch_size"], fr["learning_rate"]) == (2048, 16, 1e-4)

@@ -54,6 +54,14 @@ _TIMEXER_EPF = {
     "batch_size": 4, "learning_rate": 1e-4, "lr_schedule": "halve", "max_epochs": 10,
     "early_stopping_patience": 3,
 }  # fmt: skip
+# The script sets depth, d_ff (run.py's default is 2048) and the batch size per market; the
+# shared values above are Nord Pool's.
+_TIMEXER_EPF_MARKETS = {
+    "epf_pjm": {"n_layers": 3, "d_ff": 2048, "batch_size": 16},
+    "epf_be": {"n_layers": 2, "d_ff": 512, "batch_size": 16},
+    "epf_fr": {"n_layers": 2, "d_ff": 2048, "batch_size": 16},
+    "epf_de": {"n_layers": 1, "d_ff": 2048, "batch_size": 4},
+}
 
 _SUNDIAL = {
     "patch_len": 16,
@@ -212,6 +220,7 @@ CONFIGS: dict[str, PaperConfig] = {
         model="TimeXerForecaster",
         context_length=168,
         params=_TIMEXER_EPF,
+        per_dataset=_TIMEXER_EPF_MARKETS,
         exogenous="past",
         calendar=_HOURLY_TIME_FEATURES,
         paper={
@@ -228,6 +237,7 @@ CONFIGS: dict[str, PaperConfig] = {
         model="TimeXerForecaster",
         context_length=168,
         params=_TIMEXER_EPF,
+        per_dataset=_TIMEXER_EPF_MARKETS,
         exogenous="future",
         calendar=_HOURLY_TIME_FEATURES,
     ),  # fmt: skip
