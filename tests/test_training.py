@@ -107,8 +107,9 @@ def test_onecycle_matches_torch_and_decay_matches_the_formula():
         reference.step()
     decay = [SCHEDULES["decay"](e, 0, steps, cfg) for e in range(6)]
     assert decay == pytest.approx([1e-3] * 4 + [9e-4, 8.1e-4])
-    halve = [SCHEDULES["halve"](e, 0, steps, cfg) for e in range(3)]  # TimeXer's type1
-    assert halve == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    # TimeXer's type1: the official loop sets lr * 0.5 ** (e - 1) after its e-th epoch (1-based)
+    halve = [SCHEDULES["halve"](e, 0, steps, cfg) for e in range(4)]
+    assert halve == pytest.approx([1e-3, 1e-3, 5e-4, 2.5e-4])
 
 
 def test_verbose_zero_is_silent(capsys):

@@ -34,8 +34,9 @@ class TrainConfig:
         A name in :data:`SCHEDULES`: ``"constant"``; ``"onecycle"`` (per step, cosine, warm-up
         over the first ``pct_start`` of all steps, the LTSF scripts' ``TST`` option);
         ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, the LTSF scripts'
-        ``type3`` default); ``"halve"`` (per epoch: halved every epoch, the scripts' ``type1``);
-        ``"sigmoid"`` (per epoch, xPatch's warm-up then decay).
+        ``type3`` default); ``"halve"`` (per epoch: the base rate for 2 epochs, then halved
+        every epoch, the scripts' ``type1``); ``"sigmoid"`` (per epoch, xPatch's warm-up then
+        decay).
     pct_start : float
         Warm-up share of the one-cycle schedule.
     optimizer : {"adam", "adamw", "sgd"}
@@ -93,7 +94,10 @@ def _constant(epoch, step, steps_per_epoch, cfg):
 
 
 def _halve(epoch, step, steps_per_epoch, cfg):
-    return cfg.learning_rate * 0.5**epoch
+    """The scripts' ``type1``: set after each epoch to ``lr * 0.5 ** (done - 1)`` for ``done``
+    epochs run, so epochs 0 and 1 both run at the base rate and each later one at half the
+    previous one's."""
+    return cfg.learning_rate * 0.5 ** max(0, epoch - 1)
 
 
 def _decay(epoch, step, steps_per_epoch, cfg):
