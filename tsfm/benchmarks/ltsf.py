@@ -301,8 +301,9 @@ def past_against_future(latest: dict) -> list[str]:
         "hourly calendar features (the official loader's time features, which the paper's model",
         "reads as variate tokens). From commit 866308f on, each market takes the official",
         "script's depth, feed-forward width and batch size (Nord Pool's were used for all",
-        "before). The newest row of each; `epochs` ran of the configuration's 10 (patience 3);",
-        "the command of each row is above.",
+        "before). Rows before commit 14bed9e halved the learning rate one epoch early (the",
+        "official `type1` keeps the base rate for two epochs). The newest row of each; `epochs`",
+        "ran of the configuration's 10 (patience 3); the command of each row is above.",
     ]
     return _section("Exogenous covariates: past against future (EPF)", intro, header, out)
 
