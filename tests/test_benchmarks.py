@@ -68,3 +68,21 @@ def test_epf_markets_take_the_official_scripts_depth_width_and_batch():
         assert (be["n_layers"], be["d_ff"], be["batch_size"]) == (2, 512, 16)
         _, fr = config.settings("epf_fr", 24)
         assert (fr["d_ff"], fr["batch_size"], fr["learning_rate"]) == (2048, 16, 1e-4)
+
+
+def test_runs_with_other_seeds_are_summarised_not_shown_as_the_headline(tmp_path):
+    def row(seed, mse, mae):
+        return {"date": "2026-11-24 10:00", "dataset": "epf_de", "horizon": 24, "lookback": 168,
+                "model": "timexer_epf", "mse": mse, "mae": mae, "paper_mse": 0.44,
+                "paper_mae": 0.415, "commit": "abc1234", "machine": "m", "command": "c",
+                "random_state": seed}  # fmt: skip
+
+    append(row("", 0.45, 0.42), tmp_path)  # a row from before the column: the default seed
+    append(row(1, 0.47, 0.43), tmp_path)
+    text = (tmp_path / "RESULTS.md").read_text()
+    assert "| epf_de | 24 | 168 | timexer_epf | 0.45 |" in text  # seed 0 stays the headline
+    assert "| epf_de | 24 | 168 | timexer_epf | 0.47 |" not in text
+    append(row(2, 0.43, 0.41), tmp_path)
+    text = (tmp_path / "RESULTS.md").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("| epf_de | timexer_epf | 24 |"))
+    assert "| 0, 1, 2 | 0.4500, 0.4700, 0.4300 | 0.4500 | 0.0200 | +2.3% | 0.4200 |" in line
