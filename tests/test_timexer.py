@@ -150,25 +150,51 @@ def test_calendar_features_need_no_future_input():
         tsfm.Naive().fit(wide, calendar=["hour"])
 
 
+def _input_of(layer, call):
+    """The input tensor ``layer`` receives while ``call()`` runs."""
+    seen = []
+    hook = layer.register_forward_hook(lambda module, args, out: seen.append(args[0].detach()))
+    try:
+        call()
+    finally:
+        hook.remove()
+    return seen[-1]
+
+
 def test_calendar_features_reach_the_model_unnormalised():
     """Calendar tokens see the raw [-0.5, 0.5] values, not window-normalised ones (a window's
     day of year barely varies: RevIN would turn it into values in the hundreds)."""
     wide = _frame()[["ch0", "ch1"]]
     model = _model(max_epochs=1).fit(wide, target="ch0", past_covariates=["ch1"],
                                      calendar=["hour", "dayofyear"])  # fmt: skip
-    seen = {}
-
-    def keep_input(module, args, out):
-        seen["input"] = args[0].detach().clone()
-
-    hook = model.module_.future_embedding.register_forward_hook(keep_input)
-    model.predict(wide)
-    hook.remove()
+    seen = _input_of(model.module_.future_embedding, lambda: model.predict(wide))
     L, H = model.context_length, model.prediction_length
     end = wide.index[-1]
     stamps = pd.date_range(end - (L - 1) * wide.index.freq, periods=L + H, freq=wide.index.freq)
     expected = calendar_features(stamps, ["hour", "dayofyear"]).T  # (2, L + H)
-    np.testing.assert_allclose(seen["input"][0].numpy(), expected, atol=1e-6)
+    np.testing.assert_allclose(seen[0].numpy(), expected, atol=1e-6)
+
+
+def test_calendar_over_the_lookback_only_shares_the_past_covariates_map():
+    """``calendar_horizon=False``: the paper's time-feature tokens, lookback only, through the
+    past covariates' linear map (the official inverted embedding)."""
+    wide = _frame()[["ch0", "ch1"]]
+    model = _model(max_epochs=1, calendar_horizon=False).fit(
+        wide, target="ch0", past_covariates=["ch1"], calendar=["hour", "dayofyear"]
+    )
+    assert model.module_.future_embedding is None
+    seen = _input_of(model.module_.variate_embedding, lambda: model.predict(wide))
+    L = model.context_length
+    stamps = wide.index[-L:]
+    tokens = seen[0].numpy()  # (1 past covariate + 2 calendar, L)
+    assert tokens.shape == (3, L)
+    expected = calendar_features(stamps, ["hour", "dayofyear"]).T
+    np.testing.assert_allclose(tokens[1:], expected, atol=1e-6)
+    # a future covariate keeps its own token over lookback and horizon
+    future = _model(max_epochs=1, calendar_horizon=False).fit(
+        _frame()[["ch0", "ch1"]], target="ch0", future_covariates=["ch1"], calendar=["hour"]
+    )
+    assert future.module_.future_embedding.in_features == L + model.prediction_length
 
 
 def test_calendar_feature_values():

@@ -45,6 +45,10 @@ class TimeXerConfig:
         The encoder; ``dropout`` also before the head.
     revin : bool
         Normalise every input channel by its window statistics.
+    calendar_horizon : bool
+        Calendar tokens read lookback and horizon (the default). ``False``: the paper's time-feature
+        tokens, lookback only, through the same linear map as the past covariates (the official
+        ``DataEmbedding_inverted``).
     """
 
     context_length: int = 96
@@ -56,6 +60,7 @@ class TimeXerConfig:
     n_layers: int = 2
     dropout: float = 0.1
     revin: bool = True
+    calendar_horizon: bool = True
 
 
 class TimeXerLayer(nn.Module):
@@ -109,8 +114,12 @@ class TimeXer(nn.Module):
         self.register_buffer("positions", sinusoidal_positions(n, cfg.d_model), persistent=False)
         self.global_token = nn.Parameter(torch.randn(1, 1, cfg.d_model))
         self.variate_embedding = nn.Linear(cfg.context_length, cfg.d_model)
+        self.calendar_horizon = cfg.calendar_horizon
+        over_horizon = n_future if cfg.calendar_horizon else n_future - n_calendar
         self.future_embedding = (
-            nn.Linear(cfg.context_length + cfg.prediction_length, cfg.d_model) if n_future else None
+            nn.Linear(cfg.context_length + cfg.prediction_length, cfg.d_model)
+            if over_horizon
+            else None
         )
         self.static_embedding = nn.Linear(n_static, cfg.d_model) if n_static else None
         self.dropout = FastDropout(cfg.dropout)
@@ -160,14 +169,20 @@ class TimeXer(nn.Module):
 
     def _variate_tokens(self, x: torch.Tensor, future, static) -> torch.Tensor:
         """``(B, V, d)``: one token per past covariate (its lookback), one per future covariate
-        (lookback and horizon), one for all static covariates; without covariates, one per
+        (lookback and horizon; calendar features over the lookback only without
+        ``calendar_horizon``), one for all static covariates; without covariates, one per
         target channel (the paper's fallback)."""
         C, P = self.n_targets, self.n_covariates
-        tokens = []
-        if P:
-            tokens.append(self.variate_embedding(x[..., C : C + P].transpose(1, 2)))
+        past = x[..., C : C + P]
         if self.n_future:
             whole = torch.cat([x[..., C + P :], future], dim=1)  # (B, L + H, F)
+            if self.n_calendar and not self.calendar_horizon:  # the last columns join the past
+                whole, calendar = whole[..., : -self.n_calendar], x[..., -self.n_calendar :]
+                past = torch.cat([past, calendar], dim=-1)
+        tokens = []
+        if past.shape[-1]:
+            tokens.append(self.variate_embedding(past.transpose(1, 2)))
+        if self.future_embedding is not None:
             tokens.append(self.future_embedding(whole.transpose(1, 2)))
         if static is not None:
             tokens.append(self.static_embedding(static)[:, None])
