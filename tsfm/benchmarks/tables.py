@@ -33,7 +33,8 @@ def write_markdown(folder: Path) -> None:
         "on every k-th test origin only (slow per-series models);",
         "`mse_official_loader` is our MSE on only the test windows the official code scores",
         "(its test loader drops the last incomplete batch of `batch_size` windows). The table",
-        "shows the newest run of each dataset/model/horizon; `results.csv` keeps every run.",
+        "shows the newest run of each dataset/model/horizon (of seed 0 when there is one);",
+        "`results.csv` keeps every run.",
         "",
     ]
     extra = folder / "NOTES.md"
@@ -70,16 +71,17 @@ def _key(row: dict) -> tuple[str, str, int]:
     return row["dataset"], row["model"], int(row["horizon"])
 
 
-def _is_default_seed(row: dict) -> bool:
-    """Rows without ``random_state`` predate the column (or have no seed): the default, 0."""
-    return str(row.get("random_state") or "0") == "0"
+def _seed(row: dict) -> int:
+    """The row's ``random_state``; rows without one (older rows, seedless models) count as the
+    default, 0."""
+    return int(row.get("random_state") or 0)
 
 
 def newest(rows: list[dict]) -> dict:
     """The newest row of each dataset/model/horizon, preferring the default seed: a run repeated
     with another ``random_state`` (for :func:`seed_spread`) does not replace the headline row."""
-    latest = {_key(r): r for r in rows if not _is_default_seed(r)}
-    latest.update({_key(r): r for r in rows if _is_default_seed(r)})
+    latest = {_key(r): r for r in rows if _seed(r) != 0}
+    latest.update({_key(r): r for r in rows if _seed(r) == 0})
     return latest
 
 
@@ -88,8 +90,7 @@ def seed_spread(rows: list[dict]) -> list[str]:
     each seed, their mean and standard deviation, and the mean against the paper."""
     by_seed: dict = {}
     for row in rows:
-        seed = int(row.get("random_state") or 0)
-        by_seed.setdefault(_key(row), {})[seed] = row
+        by_seed.setdefault(_key(row), {})[_seed(row)] = row
     header = ["dataset", "model", "horizon", "seeds", "mse per seed", "mean mse", "std",
               "mean vs paper", "mean mae", "commits"]  # fmt: skip
     out = []
