@@ -68,6 +68,11 @@ def test_epf_markets_take_the_official_scripts_depth_width_and_batch():
         assert (be["n_layers"], be["d_ff"], be["batch_size"]) == (2, 512, 16)
         _, fr = config.settings("epf_fr", 24)
         assert (fr["d_ff"], fr["batch_size"], fr["learning_rate"]) == (2048, 16, 1e-4)
+    # the paper's time-feature tokens cover the lookback; the future configuration reads the
+    # calendar over the horizon too, like the day-ahead columns
+    assert CONFIGS["timexer_epf"].settings("epf_np", 24)[1]["calendar_horizon"] is False
+    assert CONFIGS["timexer_ett"].settings("etth1", 96)[1]["calendar_horizon"] is False
+    assert CONFIGS["timexer_epf_future"].settings("epf_np", 24)[1]["calendar_horizon"] is True
 
 
 def test_runs_with_other_seeds_are_summarised_not_shown_as_the_headline(tmp_path):

@@ -47,12 +47,13 @@ _PATCHTST_ILI = {
 # thuml/TimeXer scripts/forecast_exogenous/EPF: lookback 168, patch 24, 3 layers, d_model 512,
 # batch 4, lr 1e-4 halved every epoch, 10 epochs, patience 3. The official loader's hourly time
 # features (hour of day, day of week, day of month, day of year, each in [-0.5, 0.5]) join the
-# exogenous series as variate tokens; here they are the same `calendar` features.
+# exogenous series as variate tokens, over the lookback only and through the same map; here they
+# are the same `calendar` features with `calendar_horizon=False`.
 _HOURLY_TIME_FEATURES = ("hour", "dayofweek", "dayofmonth", "dayofyear")
 _TIMEXER_EPF = {
     "patch_len": 24, "d_model": 512, "n_heads": 8, "d_ff": 512, "n_layers": 3, "dropout": 0.1,
     "batch_size": 4, "learning_rate": 1e-4, "lr_schedule": "halve", "max_epochs": 10,
-    "early_stopping_patience": 3,
+    "early_stopping_patience": 3, "calendar_horizon": False,
 }  # fmt: skip
 # The script sets depth, d_ff (run.py's default is 2048) and the batch size per market; the
 # shared values above are Nord Pool's.
@@ -231,12 +232,13 @@ CONFIGS: dict[str, PaperConfig] = {
             ("epf_de", 24): (0.440, 0.415),
         },
     ),  # fmt: skip
-    # The same, with the day-ahead columns (grid load and generation forecasts, published before
-    # the target day) as future covariates: their values over the 24 target hours are read too.
+    # The same, with everything known over the target day read over it too: the day-ahead columns
+    # (grid load and generation forecasts, published before the target day) as future covariates,
+    # and the calendar features (`calendar_horizon=True`).
     "timexer_epf_future": PaperConfig(
         model="TimeXerForecaster",
         context_length=168,
-        params=_TIMEXER_EPF,
+        params={**_TIMEXER_EPF, "calendar_horizon": True},
         per_dataset=_TIMEXER_EPF_MARKETS,
         exogenous="future",
         calendar=_HOURLY_TIME_FEATURES,
@@ -258,6 +260,7 @@ CONFIGS: dict[str, PaperConfig] = {
             "lr_schedule": "halve",
             "max_epochs": 10,
             "early_stopping_patience": 3,
+            "calendar_horizon": False,
         },
         exogenous="past",
         calendar=_HOURLY_TIME_FEATURES,
