@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -38,6 +39,10 @@ def test_exogenous_configuration_forecasts_the_target_from_covariates(tmp_path):
     row = run("timexer_epf", "epf_np", 24, overrides=tiny, command="test", stride=24)
     assert row["paper_mse"] == 0.236 and row["lookback"] == 168
     assert 0 < row["mse"] < 5 and row["epochs"] == 1
+    trained = json.loads(row["settings"])  # what the run trained with, seed left out
+    assert trained["calendar_horizon"] is False and trained["d_model"] == 16
+    assert trained["calendar"] == ["hour", "dayofweek", "dayofmonth", "dayofyear"]
+    assert "random_state" not in trained and "n_threads" not in trained
     # the day-ahead columns as future covariates: read over the target day too
     append(row, tmp_path)
     future = run("timexer_epf_future", "epf_np", 24, overrides=tiny, command="test", stride=24)
@@ -91,3 +96,19 @@ def test_runs_with_other_seeds_are_summarised_not_shown_as_the_headline(tmp_path
     text = (tmp_path / "RESULTS.md").read_text()
     line = next(x for x in text.splitlines() if x.startswith("| epf_de | timexer_epf | 24 |"))
     assert "| 0, 1, 2 | 0.4500, 0.4700, 0.4300 | 0.4500 | 0.0200 | +2.3% | 0.4200 |" in line
+
+
+def test_seeds_of_an_older_configuration_are_not_averaged_with_the_new_one(tmp_path):
+    def row(seed, mse, settings):
+        return {"date": "2026-11-24 10:00", "dataset": "epf_fr", "horizon": 24, "lookback": 168,
+                "model": "timexer_epf", "mse": mse, "mae": 0.2, "paper_mse": 0.385,
+                "paper_mae": 0.208, "commit": "abc1234", "machine": "m", "command": "c",
+                "random_state": seed, "settings": settings}  # fmt: skip
+
+    for seed, mse in enumerate((0.40, 0.39, 0.41)):
+        append(row(seed, mse, '{"calendar_horizon":true}'), tmp_path)
+    append(row(0, 0.38, '{"calendar_horizon":false}'), tmp_path)
+    append(row(1, 0.37, '{"calendar_horizon":false}'), tmp_path)
+    text = (tmp_path / "RESULTS.md").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("| epf_fr | timexer_epf | 24 |"))
+    assert "| 0, 1 | 0.3800, 0.3700 | 0.3750 |" in line

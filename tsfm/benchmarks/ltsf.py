@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fcntl
+import json
 import os
 import platform
 import resource
@@ -30,8 +31,12 @@ COLUMNS = [
     "mse_vs_paper", "mse_official_loader", "epochs", "best_epoch", "train_seconds",
     "train_windows_per_s", "test_predict_seconds", "peak_rss_mib", "n_params", "machine",
     "commit", "command", "crps", "wql", "interval_80", "test_stride", "interval_spread",
-    "random_state",
+    "random_state", "settings",
 ]  # fmt: skip
+
+#: Parameters that change how a run is executed or seeded, not what is trained: left out of a
+#: row's ``settings``, so that runs of one configuration with several seeds share them.
+EXECUTION_PARAMS = ("n_threads", "verbose", "random_state")
 
 #: Quantiles asked of probabilistic models: the median and the 80% interval.
 QUANTILES = [0.1, 0.5, 0.9]
@@ -175,8 +180,20 @@ def run(
         "test_stride": stride,
         "interval_spread": round(model.spread_, 3) if params.get("calibrate_intervals") else "",
         "random_state": model.get_params().get("random_state", ""),
+        "settings": settings(model, config.exogenous, config.calendar),
     }
     return row
+
+
+def settings(model, exogenous: str | None, calendar: tuple[str, ...]) -> str:
+    """Everything a run trained with, as compact JSON: the estimator's parameters (after the
+    configuration and any ``--set``; without :data:`EXECUTION_PARAMS`) and the covariate roles.
+    Rows with equal settings are the same configuration, whatever commit or command made them."""
+    params = model.get_params()
+    for name in EXECUTION_PARAMS:
+        params.pop(name, None)
+    params.update(covariates=exogenous or "", calendar=list(calendar))
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def append(row: dict, folder: Path) -> None:

@@ -86,11 +86,16 @@ def newest(rows: list[dict]) -> dict:
 
 
 def seed_spread(rows: list[dict]) -> list[str]:
-    """Markdown: where a configuration ran with several ``random_state`` values, the newest row of
-    each seed, their mean and standard deviation, and the mean against the paper."""
+    """Markdown: where the headline row's configuration ran with several ``random_state`` values,
+    the newest row of each seed, their mean and standard deviation, and the mean against the paper.
+
+    Only rows with the headline row's ``settings`` count: a seed run before a configuration
+    changed is not averaged with runs after it."""
+    headline = newest(rows)
     by_seed: dict = {}
     for row in rows:
-        by_seed.setdefault(_key(row), {})[_seed(row)] = row
+        if row.get("settings", "") == headline[_key(row)].get("settings", ""):
+            by_seed.setdefault(_key(row), {})[_seed(row)] = row
     header = ["dataset", "model", "horizon", "seeds", "mse per seed", "mean mse", "std",
               "mean vs paper", "mean mae", "commits"]  # fmt: skip
     out = []
@@ -110,6 +115,7 @@ def seed_spread(rows: list[dict]) -> list[str]:
     intro = [
         "The same configuration trained with several seeds (`--set random_state=k`; the tables",
         "above show seed 0): the spread tells noise from a real gap to a paper's single run.",
+        "Only runs with the headline row's `settings` (results.csv) are counted.",
         "`std` is the sample standard deviation over seeds.",
     ]
     return _section("Spread over seeds", intro, header, out)
