@@ -175,8 +175,11 @@ def past_against_future(latest: dict) -> list[str]:
         "reads as variate tokens). From commit 866308f on, each market takes the official",
         "script's depth, feed-forward width and batch size (Nord Pool's were used for all",
         "before). Rows before commit 14bed9e halved the learning rate one epoch early (the",
-        "official `type1` keeps the base rate for two epochs). The newest row of each; `epochs`",
-        "ran of the configuration's 10 (patience 3); the command of each row is above.",
+        "official `type1` keeps the base rate for two epochs). From commit d50c64d on, the",
+        "past-only runs read the calendar as the official model does, over the lookback through",
+        "the exogenous series' map (`calendar_horizon=False`); the future runs read it over the",
+        "forecast day too, like the day-ahead columns. The newest row of each; `epochs` ran of",
+        "the configuration's 10 (patience 3); the command of each row is above.",
     ]
     return _section("Exogenous covariates: past against future (EPF)", intro, header, out)
 
