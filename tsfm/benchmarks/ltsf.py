@@ -180,19 +180,19 @@ def run(
         "test_stride": stride,
         "interval_spread": round(model.spread_, 3) if params.get("calibrate_intervals") else "",
         "random_state": model.get_params().get("random_state", ""),
-        "settings": settings(model, config.exogenous, config.calendar),
+        "settings": settings(model, config),
     }
     return row
 
 
-def settings(model, exogenous: str | None, calendar: tuple[str, ...]) -> str:
+def settings(model, config) -> str:
     """Everything a run trained with, as compact JSON: the estimator's parameters (after the
     configuration and any ``--set``; without :data:`EXECUTION_PARAMS`) and the covariate roles.
     Rows with equal settings are the same configuration, whatever commit or command made them."""
     params = model.get_params()
     for name in EXECUTION_PARAMS:
         params.pop(name, None)
-    params.update(covariates=exogenous or "", calendar=list(calendar))
+    params.update(covariates=config.exogenous or "", calendar=list(config.calendar))
     return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
 
 

@@ -49,7 +49,7 @@ def write_markdown(folder: Path) -> None:
     lines += averages(latest)
     lines += probabilistic(latest)
     lines += past_against_future(latest)
-    lines += seed_spread(rows)
+    lines += seed_spread(rows, latest)
     machines = sorted({r["machine"] for r in rows})
     lines += ["", "Machines: " + "; ".join(machines), ""]
     extras = {  # written by `tsfm benchmark --speed`, `--mixer-speed`, `--zero-shot`, ...
@@ -85,13 +85,12 @@ def newest(rows: list[dict]) -> dict:
     return latest
 
 
-def seed_spread(rows: list[dict]) -> list[str]:
+def seed_spread(rows: list[dict], headline: dict) -> list[str]:
     """Markdown: where the headline row's configuration ran with several ``random_state`` values,
     the newest row of each seed, their mean and standard deviation, and the mean against the paper.
 
     Only rows with the headline row's ``settings`` count: a seed run before a configuration
-    changed is not averaged with runs after it."""
-    headline = newest(rows)
+    changed is not averaged with runs after it. ``headline`` is :func:`newest` of ``rows``."""
     by_seed: dict = {}
     for row in rows:
         if row.get("settings", "") == headline[_key(row)].get("settings", ""):
