@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from tsfm.models.patchtst import PatchTST, PatchTSTConfig
 from tsfm.nn import RevIN, fold_channels, n_patches, patchify, unfold_channels
 from tsfm.nn.dropout import FastDropout
-from tsfm.nn.encoder import MultiHeadAttention
+from tsfm.nn.encoder import CrossAttention, MultiHeadAttention
 
 
 def test_revin_round_trips_exactly():
@@ -93,3 +94,24 @@ def test_residual_attention_without_prev_equals_sdpa():
     out, scores = explicit(x)
     torch.testing.assert_close(out, fused(x)[0], rtol=1e-5, atol=1e-6)
     assert scores.shape == (3, 4, 10, 10)
+
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_attention_weight_dropout_acts_in_training_only(residual):
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 16)
+    plain = MultiHeadAttention(16, 4, dropout=0.0, residual=residual).train()
+    torch.testing.assert_close(plain(x)[0], plain(x)[0])  # no dropout anywhere: deterministic
+    dropped = MultiHeadAttention(16, 4, dropout=0.0, residual=residual, attention_dropout=0.5)
+    dropped.load_state_dict(plain.state_dict())
+    assert not torch.allclose(dropped.train()(x)[0], dropped(x)[0])
+    torch.testing.assert_close(dropped.eval()(x)[0], plain.eval()(x)[0])
+
+
+def test_cross_attention_weight_dropout_acts_in_training_only():
+    torch.manual_seed(0)
+    queries, keys = torch.randn(2, 1, 16), torch.randn(2, 5, 16)
+    attention = CrossAttention(16, 4, dropout=0.0, attention_dropout=0.5).train()
+    assert not torch.allclose(attention(queries, keys), attention(queries, keys))
+    attention.eval()
+    torch.testing.assert_close(attention(queries, keys), attention(queries, keys))

@@ -272,3 +272,18 @@ def test_static_covariates_are_used_and_checked():
         tsfm.PatchTSTForecaster(**tsfm.PatchTSTForecaster._test_params()).fit(
             long, static_covariates=["capacity"]
         )
+
+
+def test_each_block_output_is_dropped_out_once_as_in_the_official_layer():
+    """The official layer drops each attention output once (its projections have no dropout)
+    and drops the attention weights; PatchTST's attention, by contrast, drops its projection."""
+    from tsfm.nn.dropout import FastDropout
+
+    model = _model(max_epochs=1, dropout=0.25, attention_dropout=0.125).fit(
+        _frame(), target="ch0", past_covariates=["ch1", "ch2"]
+    )
+    for layer in model.module_.layers:
+        active = [m for m in layer.modules() if isinstance(m, FastDropout) and m.p > 0]
+        assert active == [layer.dropout] and layer.dropout.p == 0.25
+        assert layer.self_attention.attention_dropout == 0.125
+        assert layer.cross_attention.attention_dropout == 0.125

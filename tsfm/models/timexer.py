@@ -42,7 +42,11 @@ class TimeXerConfig:
     patch_len : int
         Non-overlapping endogenous patches (``context_length`` must be a multiple).
     d_model, n_heads, d_ff, n_layers, dropout
-        The encoder; ``dropout`` also before the head.
+        The encoder; ``dropout`` acts on the embeddings, on each attention and feed-forward
+        output before its residual, and on the forecast.
+    attention_dropout : float
+        Dropout on the attention weights (the official ``FullAttention``'s, which its scripts set
+        to ``dropout``).
     revin : bool
         Normalise every input channel by its window statistics.
     calendar_horizon : bool
@@ -59,18 +63,24 @@ class TimeXerConfig:
     d_ff: int = 512
     n_layers: int = 2
     dropout: float = 0.1
+    attention_dropout: float = 0.1
     revin: bool = True
     calendar_horizon: bool = True
 
 
 class TimeXerLayer(nn.Module):
     """Self-attention over ``(B', N+1, d)`` tokens, cross-attention of the last (global) token
-    over ``(B', V, d)`` variate tokens, then a GELU feed-forward; post-norm."""
+    over ``(B', V, d)`` variate tokens, then a GELU feed-forward; post-norm. Each block's output
+    is dropped out once, before its residual (the attention projections themselves have none)."""
 
-    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
+    def __init__(
+        self, d_model: int, n_heads: int, d_ff: int, dropout: float, attention_dropout: float
+    ):
         super().__init__()
-        self.self_attention = MultiHeadAttention(d_model, n_heads, dropout, residual=False)
-        self.cross_attention = CrossAttention(d_model, n_heads, dropout)
+        self.self_attention = MultiHeadAttention(
+            d_model, n_heads, 0.0, residual=False, attention_dropout=attention_dropout
+        )
+        self.cross_attention = CrossAttention(d_model, n_heads, 0.0, attention_dropout)
         self.ff1, self.ff2 = nn.Linear(d_model, d_ff), nn.Linear(d_ff, d_model)
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
         self.dropout = FastDropout(dropout)
@@ -124,7 +134,7 @@ class TimeXer(nn.Module):
         self.static_embedding = nn.Linear(n_static, cfg.d_model) if n_static else None
         self.dropout = FastDropout(cfg.dropout)
         self.layers = nn.ModuleList(
-            TimeXerLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout)
+            TimeXerLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout, cfg.attention_dropout)
             for _ in range(cfg.n_layers)
         )
         self.norm = nn.LayerNorm(cfg.d_model)

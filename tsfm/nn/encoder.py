@@ -59,10 +59,15 @@ class MultiHeadAttention(nn.Module):
     """Self-attention over ``(B, N, d_model)`` with optional residual scores.
 
     ``forward(x, prev_scores)`` returns the output and this layer's pre-softmax scores
-    ``(B, heads, N, N)`` (``None`` unless ``residual``).
+    ``(B, heads, N, N)`` (``None`` unless ``residual``). ``dropout`` acts on the output
+    (PatchTST's projection dropout), ``attention_dropout`` on the attention weights (the
+    Time-Series-Library ``FullAttention`` that TimeXer uses).
     """
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float, residual: bool):
+    def __init__(
+        self, d_model: int, n_heads: int, dropout: float, residual: bool,
+        attention_dropout: float = 0.0,
+    ):  # fmt: skip
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
@@ -70,6 +75,7 @@ class MultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
         self.dropout = FastDropout(dropout)
+        self.attention_dropout = attention_dropout
 
     def forward(self, x: torch.Tensor, prev: torch.Tensor | None = None, attn_mask=None):
         """``attn_mask``: bool ``(B or 1, 1, N, N)``, True where a query may attend a key."""
@@ -87,13 +93,19 @@ class MultiHeadAttention(nn.Module):
                 scores = torch.bmm(q, k_t)
             else:
                 scores = torch.baddbmm(prev.reshape(B * h, N, N), q, k_t)
-            context = torch.bmm(scores.softmax(dim=-1), v.reshape(B * h, N, dh))
+            weights = F.dropout(scores.softmax(dim=-1), self._weight_dropout())
+            context = torch.bmm(weights, v.reshape(B * h, N, dh))
             context = context.view(B, h, N, dh)
             scores = scores.view(B, h, N, N)
         else:
-            context = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+            context = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=attn_mask, dropout_p=self._weight_dropout()
+            )
         context = context.transpose(1, 2).reshape(B, N, d)
         return self.dropout(self.out(context)), scores
+
+    def _weight_dropout(self) -> float:
+        return self.attention_dropout if self.training else 0.0
 
 
 class EncoderLayer(nn.Module):
@@ -159,9 +171,10 @@ class TransformerEncoder(nn.Module):
 
 
 class CrossAttention(nn.Module):
-    """Multi-head attention of queries ``(B, Nq, d)`` over keys/values ``(B, Nk, d)``."""
+    """Multi-head attention of queries ``(B, Nq, d)`` over keys/values ``(B, Nk, d)``;
+    ``dropout`` on the output, ``attention_dropout`` on the attention weights."""
 
-    def __init__(self, d_model: int, n_heads: int, dropout: float):
+    def __init__(self, d_model: int, n_heads: int, dropout: float, attention_dropout: float = 0.0):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} is not divisible by n_heads={n_heads}")
@@ -170,14 +183,16 @@ class CrossAttention(nn.Module):
         self.kv = nn.Linear(d_model, 2 * d_model)
         self.out = nn.Linear(d_model, d_model)
         self.dropout = FastDropout(dropout)
+        self.attention_dropout = attention_dropout
 
     def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         B, Nq, d = queries.shape
         h, dh = self.n_heads, d // self.n_heads
         q = self.q(queries).view(B, Nq, h, dh).transpose(1, 2)
         k, v = self.kv(keys).view(B, keys.shape[1], 2, h, dh).permute(2, 0, 3, 1, 4)
-        context = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, Nq, d)
-        return self.dropout(self.out(context))
+        p = self.attention_dropout if self.training else 0.0
+        context = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+        return self.dropout(self.out(context.transpose(1, 2).reshape(B, Nq, d)))
 
 
 def sinusoidal_positions(n: int, d_model: int) -> torch.Tensor:
