@@ -177,8 +177,10 @@ def past_against_future(latest: dict) -> list[str]:
         "official `type1` keeps the base rate for two epochs). From commit d50c64d on, the",
         "past-only runs read the calendar as the official model does, over the lookback through",
         "the exogenous series' map (`calendar_horizon=False`); the future runs read it over the",
-        "forecast day too, like the day-ahead columns. The newest row of each; `epochs` ran of",
-        "the configuration's 10 (patience 3); the command of each row is above.",
+        "forecast day too, like the day-ahead columns. From commit 1f94df5 on, dropout acts as",
+        "in the official layer: on the attention weights, and once on each attention output",
+        "(before, twice on the outputs and never on the weights). The newest row of each;",
+        "`epochs` ran of the configuration's 10 (patience 3); the command of each row is above.",
     ]
     return _section("Exogenous covariates: past against future (EPF)", intro, header, out)
 
