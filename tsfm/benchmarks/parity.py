@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import types
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +27,6 @@ import torch
 from tsfm.benchmarks.configs import CONFIGS
 from tsfm.data.future import calendar_features
 from tsfm.models.timexer import TimeXer, TimeXerConfig
-
-_ARCHITECTURE = ("context_length", "prediction_length", "patch_len", "d_model", "n_heads",
-                 "d_ff", "n_layers", "dropout")  # fmt: skip
 
 
 def import_official(root: Path):
@@ -127,18 +125,15 @@ def compare_calendar(time_features) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--official", type=Path, required=True, help="a thuml/TimeXer checkout")
-    parser.add_argument("--d-model", type=int, default=None,
-                        help="a narrower model than the paper's, for a quicker check")  # fmt: skip
     args = parser.parse_args(argv)
     Model, time_features = import_official(args.official)
     paper = CONFIGS["timexer_epf"]
     worst = 0.0
-    for market in ("epf_np", "epf_pjm", "epf_be", "epf_fr", "epf_de"):
-        context, params = paper.settings(market, 24)
-        params = {**params, "context_length": context, "prediction_length": 24}
-        if args.d_model:
-            params["d_model"] = args.d_model
-        cfg = TimeXerConfig(**{k: params[k] for k in _ARCHITECTURE}, calendar_horizon=False)
+    architecture = {f.name for f in fields(TimeXerConfig)}
+    for market, horizon in sorted(paper.paper):
+        context, params = paper.settings(market, horizon)
+        params = {**params, "context_length": context, "prediction_length": horizon}
+        cfg = TimeXerConfig(**{k: v for k, v in params.items() if k in architecture})
         difference, size, n_official, n_ours = compare_model(Model, cfg, n_covariates=2)
         worst = max(worst, difference / size)
         print(f"{market}: largest forecast difference {difference:.2e} (mean |forecast| "
