@@ -93,19 +93,16 @@ class MultiHeadAttention(nn.Module):
                 scores = torch.bmm(q, k_t)
             else:
                 scores = torch.baddbmm(prev.reshape(B * h, N, N), q, k_t)
-            weights = F.dropout(scores.softmax(dim=-1), self._weight_dropout())
+            weights = F.dropout(scores.softmax(dim=-1), weight_dropout(self))
             context = torch.bmm(weights, v.reshape(B * h, N, dh))
             context = context.view(B, h, N, dh)
             scores = scores.view(B, h, N, N)
         else:
             context = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=attn_mask, dropout_p=self._weight_dropout()
+                q, k, v, attn_mask=attn_mask, dropout_p=weight_dropout(self)
             )
         context = context.transpose(1, 2).reshape(B, N, d)
         return self.dropout(self.out(context)), scores
-
-    def _weight_dropout(self) -> float:
-        return self.attention_dropout if self.training else 0.0
 
 
 class EncoderLayer(nn.Module):
@@ -190,9 +187,14 @@ class CrossAttention(nn.Module):
         h, dh = self.n_heads, d // self.n_heads
         q = self.q(queries).view(B, Nq, h, dh).transpose(1, 2)
         k, v = self.kv(keys).view(B, keys.shape[1], 2, h, dh).permute(2, 0, 3, 1, 4)
-        p = self.attention_dropout if self.training else 0.0
-        context = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+        context = F.scaled_dot_product_attention(q, k, v, dropout_p=weight_dropout(self))
         return self.dropout(self.out(context.transpose(1, 2).reshape(B, Nq, d)))
+
+
+def weight_dropout(attention: nn.Module) -> float:
+    """The dropout rate on attention weights: ``attention.attention_dropout`` while training,
+    0 in eval mode (``F.scaled_dot_product_attention`` has no train/eval switch of its own)."""
+    return attention.attention_dropout if attention.training else 0.0
 
 
 def sinusoidal_positions(n: int, d_model: int) -> torch.Tensor:
