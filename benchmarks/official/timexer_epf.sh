@@ -54,7 +54,7 @@ if len(blocks) != 1:
 args = blocks[0].replace("\\\n", " ").split()
 print(" ".join(variables.get(a[1:], a) if a.startswith("$") else a for a in args))
 EOF
-echo "run.py $(cat command.txt) --num_workers 0 --checkpoints $work/checkpoints/"
-# shellcheck disable=SC2046
-SEED=$seed PYTHONPATH=$work/stubs OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-  "$python" -u run.py $(cat command.txt) --num_workers 0 --checkpoints "$work/checkpoints/"
+read -r -a official_args < command.txt
+args=("${official_args[@]}" --num_workers 0 --checkpoints "$work/checkpoints/")
+echo "run.py ${args[*]}"
+SEED=$seed PYTHONPATH=$work/stubs OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$python" -u run.py "${args[@]}"
