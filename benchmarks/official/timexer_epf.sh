@@ -3,7 +3,12 @@
 # the official code gives on this machine (results in benchmarks/TIMEXER_OFFICIAL.md).
 #
 # usage: OFFICIAL_TIMEXER=<git dir of thuml/TimeXer> PYTHON=<python with torch, pandas, sklearn>
-#        benchmarks/official/timexer_epf.sh MARKET SEED > log
+#        benchmarks/official/timexer_epf.sh MARKET SEED [RUN.PY ARGUMENTS...] > log
+#
+# Arguments after the seed are appended to the official command (run.py keeps the last value
+# of a repeated option), e.g. `--d_model 128 --train_epochs 4` for a smaller study. With
+# TIMEXER_DRIVER set, that Python file is run in the prepared copy instead of run.py, with the
+# same arguments (tsfm/benchmarks/training_parity.py uses this to hook into the official run).
 #
 # The market's command is taken unchanged from the official scripts/forecast_exogenous/EPF/
 # TimeXer.sh, plus `--num_workers 0` (no loader processes on 2 cores) and a private checkpoint
@@ -55,6 +60,7 @@ args = blocks[0].replace("\\\n", " ").split()
 print(" ".join(variables.get(a[1:], a) if a.startswith("$") else a for a in args))
 EOF
 read -r -a official_args < command.txt
-args=("${official_args[@]}" --num_workers 0 --checkpoints "$work/checkpoints/")
-echo "run.py ${args[*]}"
-SEED=$seed PYTHONPATH=$work/stubs OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$python" -u run.py "${args[@]}"
+args=("${official_args[@]}" --num_workers 0 --checkpoints "$work/checkpoints/" "${@:3}")
+runner=${TIMEXER_DRIVER:-run.py}
+echo "$(basename "$runner") ${args[*]}"
+SEED=$seed PYTHONPATH=$work/stubs OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 "$python" -u "$runner" "${args[@]}"
