@@ -13,10 +13,11 @@ training windows, and both are handed from the official run to ours:
    (mapped by :func:`tsfm.benchmarks.parity.official_weights_for_ours`) and draws the windows in
    that order, with the same hyperparameters;
 3. the epoch's training loss, validation loss and test MSE of both are compared (and the largest
-   weight difference after the epoch is printed). The validation losses differ by about 1e-3:
-   the official ``vali`` averages its batches' losses unweighted (the last batch is smaller),
-   ours averages over windows (so do the training losses: the last of the official batches has
-   4 of the 36,500 PJM windows).
+   weight difference after the epoch is printed). The losses differ by 1e-4 to 1e-3 for a reason
+   outside the training: the official code averages its batches' losses unweighted, and its
+   last batch is smaller (4 training windows; 3 validation windows, which its validation loader
+   draws at random); ours average over windows. The test loader does not shuffle, and the
+   test MSE is over every window in both.
 
 Everything except the dropout masks is then the same computation: our data, windows, scaling,
 calendar features, loss, optimiser, schedule and evaluation against the official ones. Exit
@@ -182,14 +183,14 @@ def drive(run_args: list[str]) -> int:
 
     expected = official_weights_for_ours(trained, ours["cfg"])
     got = ours["module"].state_dict()
-    weight_gap = max(
-        float((got[k] - w).abs().max() / w.abs().max().clamp(min=1e-12))
-        for k, w in expected.items()
-    )
+    gaps = {k: float((got[k] - w).abs().max() / w.abs().max().clamp(min=1e-12))
+            for k, w in expected.items()}  # fmt: skip
     report = {k: {"official": official[k], "ours": ours[k],
                   "relative": abs(ours[k] / official[k] - 1)}
               for k in ("train_loss", "val_loss", "test_mse")}  # fmt: skip
-    print(json.dumps({**report, "largest_relative_weight_difference": weight_gap}, indent=1))
+    largest = max(gaps, key=gaps.get)
+    report["largest_relative_weight_difference"] = {"weight": largest, "relative": gaps[largest]}
+    print(json.dumps(report, indent=1))
     ok = report["test_mse"]["relative"] < 1e-4 and report["train_loss"]["relative"] < 1e-3
     print("training parity:", "ok" if ok else "FAILED")
     return 0 if ok else 1
