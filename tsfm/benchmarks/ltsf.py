@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 import platform
@@ -65,7 +66,10 @@ def invoked_command() -> str:
     return " ".join(sys.argv)
 
 
+@functools.cache
 def git_commit() -> str:
+    """HEAD (short, ``+dirty`` with uncommitted changes to tracked files) when this process first
+    asks; :func:`run` asks at its start, since commits may land during an hour-long run."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -111,6 +115,7 @@ def run(
     if config_name not in CONFIGS:
         raise ValueError(f"unknown configuration {config_name!r}; choose from {sorted(CONFIGS)}")
     config = CONFIGS[config_name]
+    commit = git_commit()  # the code this run starts from
     data = load_dataset(dataset)
     lookback, params = config.settings(data.name, horizon)
     params = {**params, **(overrides or {}), "prediction_length": horizon}
@@ -172,7 +177,7 @@ def run(
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "n_params": getattr(model, "n_params_", ""),
         "machine": machine(),
-        "commit": git_commit(),
+        "commit": commit,
         "command": command or "",
         "crps": round(float(overall["crps"]), 4) if "crps" in overall else "",
         "wql": round(float(overall["wql"]), 4) if "wql" in overall else "",
