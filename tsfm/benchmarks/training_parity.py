@@ -41,6 +41,12 @@ from pathlib import Path
 
 import torch
 
+import tsfm.models.neural as neural
+import tsfm.training.loop as loop
+from tsfm.benchmarks.ltsf import run
+from tsfm.benchmarks.parity import official_weights_for_ours
+from tsfm.models.timexer import TimeXerForecaster
+
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "official" / "timexer_epf.sh"
 #: The small model: official run.py options appended to the market's official command.
 SMALL = ["--d_model", "32", "--d_ff", "64", "--e_layers", "1", "--n_heads", "4",
@@ -100,12 +106,6 @@ def run_official(run_args: list[str]) -> dict:
 
 def run_ours(official: dict) -> dict:
     """Our ``timexer_epf`` benchmark run from the official initial weights and window order."""
-    import tsfm.models.neural as neural
-    import tsfm.training.loop as loop
-    from tsfm.benchmarks.ltsf import run
-    from tsfm.benchmarks.parity import official_weights_for_ours
-    from tsfm.models.timexer import TimeXerConfig, TimeXerForecaster
-
     configs = official["configs"]
     params = {
         "patch_len": configs.patch_len, "d_model": configs.d_model, "n_heads": configs.n_heads,
@@ -114,15 +114,8 @@ def run_ours(official: dict) -> dict:
         "learning_rate": configs.learning_rate, "max_epochs": configs.train_epochs,
         "n_threads": 1, "verbose": 0,
     }  # fmt: skip
-    architecture = ("patch_len", "d_model", "n_heads", "d_ff", "n_layers", "dropout",
-                    "attention_dropout")  # fmt: skip
-    cfg = TimeXerConfig(
-        context_length=configs.seq_len, prediction_length=configs.pred_len,
-        calendar_horizon=False, **{k: params[k] for k in architecture},
-    )  # fmt: skip
     reference = official_model(configs)
     reference.load_state_dict(official["weights"])
-    start = official_weights_for_ours(reference, cfg)
     order = torch.tensor(official["order"])
     trained = {}
     build, train, evaluate = (
@@ -133,7 +126,8 @@ def run_ours(official: dict) -> dict:
 
     def build_from_official(self, n_channels):
         module = build(self, n_channels)
-        module.load_state_dict(start)
+        trained["cfg"] = self._config()  # our architecture, from the run's parameters
+        module.load_state_dict(official_weights_for_ours(reference, trained["cfg"]))
         return module
 
     def recording_train(module, *args, **kwargs):
@@ -153,8 +147,7 @@ def run_ours(official: dict) -> dict:
     market = Path(configs.data_path).stem.lower()
     run("timexer_epf", f"epf_{market}", configs.pred_len, overrides=params)
     history = trained["history"][0]
-    return {"train_loss": history["train_loss"], "val_loss": history["val_loss"],
-            "test_mse": trained["test_mse"], "module": trained["module"], "cfg": cfg}  # fmt: skip
+    return {"train_loss": history["train_loss"], "val_loss": history["val_loss"], **trained}
 
 
 def official_model(configs):
@@ -179,8 +172,6 @@ def drive(run_args: list[str]) -> int:
     checkpoint = next(Path(_option(run_args, "--checkpoints")).glob("*/checkpoint.pth"))
     trained = official_model(official["configs"])
     trained.load_state_dict(torch.load(checkpoint, map_location="cpu"))
-    from tsfm.benchmarks.parity import official_weights_for_ours
-
     expected = official_weights_for_ours(trained, ours["cfg"])
     got = ours["module"].state_dict()
     gaps = {k: float((got[k] - w).abs().max() / w.abs().max().clamp(min=1e-12))
