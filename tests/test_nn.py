@@ -7,7 +7,7 @@ import torch
 
 from tsfm.models.patchtst import PatchTST, PatchTSTConfig
 from tsfm.nn import RevIN, fold_channels, n_patches, patchify, unfold_channels
-from tsfm.nn.dropout import FastDropout
+from tsfm.nn.dropout import FastDropout, random_int16
 from tsfm.nn.encoder import CrossAttention, MultiHeadAttention
 
 
@@ -78,11 +78,23 @@ def test_fast_dropout_rate_scaling_and_gradient():
     x = torch.ones(200_000, requires_grad=True)
     y = drop(x)
     kept = (y > 0).float().mean().item()
-    assert abs(kept - (1 - drop.p)) < 0.005 and abs(drop.p - 77 / 256) < 1e-12
+    assert abs(kept - (1 - drop.p)) < 0.005 and abs(drop.p - 0.3) < 2**-17
     assert abs(y.mean().item() - 1.0) < 0.01
     y.sum().backward()
     torch.testing.assert_close(x.grad, y.detach())
     assert torch.equal(drop.eval()(x), x)
+
+
+def test_fast_dropout_draws_every_16_bit_lane_uniformly():
+    torch.manual_seed(0)
+    numbers = random_int16(torch.Size([400_000])).view(-1, 4).double()  # four lanes per word
+    lane_means = numbers.mean(dim=0) / 32768  # uniform on [-32768, 32767]: about -1.5e-5
+    assert lane_means.abs().max() < 0.01
+    assert ((numbers < 0).double().mean(dim=0) - 0.5).abs().max() < 0.01
+    drop = FastDropout(0.1)
+    assert abs(drop.p - 0.1) < 2**-17
+    kept = (drop(torch.ones(1_000_000)) > 0).double().mean().item()
+    assert abs(kept - 0.9) < 0.002
 
 
 def test_residual_attention_without_prev_equals_sdpa():
