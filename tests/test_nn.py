@@ -97,6 +97,13 @@ def test_fast_dropout_draws_every_16_bit_lane_uniformly():
     assert abs(kept - 0.9) < 0.002
 
 
+def test_fast_dropout_refuses_rates_that_round_to_one():
+    assert FastDropout(1 - 2**-16).p == 1 - 2**-16  # the highest rate it can draw
+    for p in (1 - 2**-18, 1.0, -0.1):
+        with pytest.raises(ValueError, match="dropout probability"):
+            FastDropout(p)
+
+
 def test_residual_attention_without_prev_equals_sdpa():
     torch.manual_seed(0)
     explicit = MultiHeadAttention(16, 4, dropout=0.0, residual=True).eval()
