@@ -112,3 +112,37 @@ def test_seeds_of_an_older_configuration_are_not_averaged_with_the_new_one(tmp_p
     text = (tmp_path / "RESULTS.md").read_text()
     line = next(x for x in text.splitlines() if x.startswith("| epf_fr | timexer_epf | 24 |"))
     assert "| 0, 1 | 0.3800, 0.3700 | 0.3750 |" in line
+
+
+def test_official_seed_comparison_reads_finished_logs_and_our_current_seeds(tmp_path):
+    from tsfm.benchmarks.official_seeds import compare
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for seed, mse, vali in ((1, 0.094, "0.2 0.07 0.08"), (2, 0.096, "0.1 0.09 0.05")):
+        epochs = "".join(f"Epoch: {k + 1}, Train Loss: 1 Vali Loss: {v} Test Loss: 1\n"
+                         for k, v in enumerate(vali.split()))  # fmt: skip
+        (logs / f"timexer_PJM_seed{seed}.log").write_text(f"{epochs}mse:{mse}, mae:0.19\n")
+    (logs / "timexer_PJM_seed3.log").write_text("Epoch: 1, Train Loss: 1 Vali Loss: 0.1\n")
+    rows = [
+        ("0.0990", "0", "new"),
+        ("0.0950", "1", "new"),
+        ("0.0900", "2", "old"),
+        ("0.0970", "2", "new"),
+    ]  # seed 2's older configuration is left out
+    with open(tmp_path / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, ["dataset", "model", "horizon", "mse", "best_epoch",
+                                    "random_state", "settings"])  # fmt: skip
+        writer.writeheader()
+        for mse, seed, settings in rows:
+            writer.writerow({"dataset": "epf_pjm", "model": "timexer_epf", "horizon": 24,
+                             "mse": mse, "best_epoch": 9, "random_state": seed,
+                             "settings": settings})  # fmt: skip
+    text = "\n".join(compare("PJM", logs, tmp_path / "results.csv"))
+    assert "| official | 1 | 0.0940 | +1.1% | 2 |" in text  # best epoch: lowest validation loss
+    assert "| official | 2 | 0.0960 | +3.2% | 3 |" in text and "| official | 3 |" not in text
+    assert "| ours | 2 | 0.0970 |" in text and "0.0900" not in text
+    assert "| official | 2 | 0.0950 | 0.0014 | +2.2% |" in text
+    assert "| ours | 3 | 0.0970 | 0.0020 | +4.3% |" in text
+    tests = "Welch's t = 1.31 (p = 0.285), Mann-Whitney U = 5 (p = 0.400)"
+    assert f"Ours against official: mean +2.1%, {tests}." in text
