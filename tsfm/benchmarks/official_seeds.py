@@ -22,10 +22,11 @@ import numpy as np
 from scipy import stats
 
 from tsfm.benchmarks.configs import CONFIGS
-from tsfm.benchmarks.tables import newest
+from tsfm.benchmarks.tables import newest, runs_by_seed
 
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 LOGS = ROOT / "official" / "logs"
+RESULTS = ROOT / "results.csv"
 MODEL = "timexer_epf"
 
 
@@ -60,19 +61,8 @@ def our_runs(market: str, results: Path) -> list[Run]:
     the headline row's."""
     with open(results) as f:
         rows = [r for r in csv.DictReader(f) if r["model"] == MODEL]
-    dataset = f"epf_{market.lower()}"
-    headline = newest(rows)[(dataset, MODEL, 24)]
-    by_seed = {}
-    for row in rows:
-        if row["dataset"] == dataset and row.get("settings") == headline.get("settings"):
-            by_seed[int(float(row["random_state"]))] = row
-    return [
-        Run(seed, float(row["mse"]), int(float(row["best_epoch"])))
-        for seed, row in sorted(by_seed.items())
-    ]
-
-
-RESULTS = ROOT / "results.csv"
+    seeds = runs_by_seed(rows, newest(rows)).get((f"epf_{market.lower()}", MODEL, 24), {})
+    return [Run(s, float(r["mse"]), int(float(r["best_epoch"]))) for s, r in sorted(seeds.items())]
 
 
 def compare(market: str, logs: Path = LOGS, results: Path = RESULTS) -> list[str]:

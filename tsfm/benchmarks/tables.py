@@ -85,16 +85,23 @@ def newest(rows: list[dict]) -> dict:
     return latest
 
 
+def runs_by_seed(rows: list[dict], headline: dict) -> dict[tuple, dict[int, dict]]:
+    """Per dataset/model/horizon, the newest row of each seed among the rows with the headline
+    row's ``settings`` (``headline`` is :func:`newest` of ``rows``)."""
+    by_seed: dict = {}
+    for row in rows:
+        if row.get("settings", "") == headline[_key(row)].get("settings", ""):
+            by_seed.setdefault(_key(row), {})[_seed(row)] = row
+    return by_seed
+
+
 def seed_spread(rows: list[dict], headline: dict) -> list[str]:
     """Markdown: where the headline row's configuration ran with several ``random_state`` values,
     the newest row of each seed, their mean and standard deviation, and the mean against the paper.
 
     Only rows with the headline row's ``settings`` count: a seed run before a configuration
     changed is not averaged with runs after it. ``headline`` is :func:`newest` of ``rows``."""
-    by_seed: dict = {}
-    for row in rows:
-        if row.get("settings", "") == headline[_key(row)].get("settings", ""):
-            by_seed.setdefault(_key(row), {})[_seed(row)] = row
+    by_seed = runs_by_seed(rows, headline)
     header = ["dataset", "model", "horizon", "seeds", "mse per seed", "mean mse", "std",
               "mean vs paper", "mean mae", "commits"]  # fmt: skip
     out = []

@@ -48,14 +48,9 @@ class FastDropout(nn.Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        if not 0.0 <= p < 1 - 2**-17:  # higher rates round to 1 at the masks' 16-bit resolution
+            raise ValueError(f"dropout probability must be in [0, {1 - 2**-17}), got {p}")
         self.threshold = int(round(p * 65536))
-        if self.threshold == 65536:
-            raise ValueError(
-                f"dropout probability {p} rounds to 1 at the masks' 16-bit resolution "
-                f"(it must be below {1 - 2**-17})"
-            )
         self.p = self.threshold / 65536
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
