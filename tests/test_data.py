@@ -184,3 +184,88 @@ def test_ltsf_borders_match_the_literature():
 def test_wide_multiple_windows_stride(wide):
     big = make_wide(1000, 2)
     assert sliding_windows(big.to_numpy(), 100).shape == (901, 100, 2)
+
+
+# --------------------------------------------------------------------------- ids and frequencies
+
+
+def _long_part(sid, n=30, freq="h", offset=0.0):
+    ds = pd.date_range("2024-01-01", periods=n, freq=freq)
+    return pd.DataFrame({"unique_id": sid, "ds": ds, "y": np.arange(n) + offset})
+
+
+def test_ids_are_kept_as_given_never_merged(tmp_path):
+    import tsfm
+
+    long = pd.concat([_long_part(1), _long_part("1", offset=100.0)], ignore_index=True)
+    panel = to_panel(long)
+    assert panel.ids == [1, "1"] and [v[-1, 0] for v in panel.values] == [29.0, 129.0]
+    model = tsfm.Naive(prediction_length=2).fit(long)
+    out = model.predict()
+    assert out["unique_id"].tolist() == [1, 1, "1", "1"]
+    assert out["mean"].tolist() == [29.0, 29.0, 129.0, 129.0]
+    loaded = tsfm.BaseForecaster.load(model.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(loaded.predict(), out)
+    # an integer id column comes back as integers
+    ints = pd.concat([_long_part(7), _long_part(8)], ignore_index=True)
+    assert tsfm.Naive(prediction_length=1).fit(ints).predict()["unique_id"].dtype == np.int64
+
+
+def test_ids_that_python_would_merge_are_refused():
+    long = pd.concat([_long_part(1), _long_part(1.0), _long_part("x")], ignore_index=True)
+    long["unique_id"] = long["unique_id"].astype(object)
+    long.loc[30:59, "unique_id"] = pd.Series([1.0] * 30, index=range(30, 60), dtype=object)
+    with pytest.raises(ValueError, match=r"ids 1 \(int\) and 1.0 \(float\) are equal"):
+        to_panel(long)
+
+
+def test_missing_ids_are_refused_naming_their_rows():
+    long = pd.concat([_long_part("a"), _long_part("b")], ignore_index=True)
+    long.loc[[3, 41], "unique_id"] = np.nan
+    with pytest.raises(ValueError, match="'unique_id' has 2 missing ids .*at index 3, 41"):
+        to_panel(long)
+    long.loc[[3, 41], "unique_id"] = None
+    with pytest.raises(ValueError, match="2 missing ids"):
+        to_panel(long)
+
+
+def test_every_series_frequency_is_inferred_and_a_mismatch_named():
+    long = pd.concat([_long_part("a"), _long_part("b", freq="D")], ignore_index=True)
+    with pytest.raises(ValueError, match="series 'b' has frequency D and series 'a' has h") as e:
+        to_panel(long)
+    assert "missing from" not in str(e.value) and "resample" in str(e.value)
+    with pytest.raises(ValueError, match="has frequency D"):  # fill_missing does not hide it
+        to_panel(long, fill_missing="interpolate")
+    # a series with gaps takes the frequency the others show, even when it comes first
+    gappy = _long_part("g").drop([5, 6])
+    panel = to_panel(pd.concat([gappy, _long_part("a")]), fill_missing="interpolate")
+    assert panel.freq.freqstr == "h" and list(panel.lengths) == [30, 30]
+
+
+def test_integer_and_multiindex_column_names_come_back_unchanged(tmp_path):
+    import tsfm
+
+    index = pd.date_range("2024-01-01", periods=40, freq="h")
+    values = np.random.default_rng(0).normal(size=(40, 3))
+    numbered = pd.DataFrame(values, index=index)  # columns 0, 1, 2
+    model = tsfm.Naive(prediction_length=3).fit(numbered)
+    out = model.predict()
+    pd.testing.assert_index_equal(out.columns, pd.Index([0, 1, 2]))
+    assert model.predict(numbered, quantiles=[0.1]).columns[0] == (0, "mean")
+    pd.testing.assert_frame_equal(
+        tsfm.BaseForecaster.load(model.save(tmp_path / "i")).predict(), out
+    )
+    columns = pd.MultiIndex.from_product(
+        [["north"], ["load", "price"], [1]], names=["site", "var", "k"]
+    )
+    multi = pd.DataFrame(values[:, :2], index=index, columns=columns)
+    model = tsfm.Naive(prediction_length=3).fit(multi)
+    pd.testing.assert_index_equal(model.predict().columns, columns)
+    with_q = model.predict(quantiles=[0.1]).columns
+    assert with_q.names == ["site", "var", "k", None] and with_q[1] == ("north", "load", 1, "q0.1")
+    loaded = tsfm.BaseForecaster.load(model.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+    _, forecasts = model.evaluate(multi, test_size=6, return_forecasts=True)
+    assert set(forecasts["unique_id"]) == {("north", "load", 1), ("north", "price", 1)}
+    only = tsfm.Naive(prediction_length=3).fit(multi.iloc[:, [1]], target=("north", "price", 1))
+    assert only.predict().columns.tolist() == [("north", "price", 1)]

@@ -26,7 +26,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsfm.data.frames import to_frame, to_panel
 from tsfm.data.future import future_values
-from tsfm.data.panel import Panel, left_pad_stack, panel_from_arrays, panel_to_arrays
+from tsfm.data.panel import (
+    Panel,
+    left_pad_stack,
+    object_array,
+    panel_from_arrays,
+    panel_to_arrays,
+)
 from tsfm.evaluation.rolling import rolling_origin, test_origins
 
 FORMAT_VERSION = 1
@@ -469,9 +475,9 @@ def _forecasts_frame(panel: Panel, windows, forecasts, targets) -> pd.DataFrame:
     frames = []
     for c, channel in enumerate(panel.spec.targets):
         if panel.spec.layout == "long":
-            ids = np.asarray(panel.ids, dtype=object)[windows.series]
+            ids = object_array(panel.ids)[windows.series]
         else:
-            ids = np.full(n, channel, dtype=object)
+            ids = np.repeat(object_array([channel]), n)
         frame = pd.DataFrame(
             {
                 "unique_id": np.repeat(ids, horizon),

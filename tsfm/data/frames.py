@@ -34,7 +34,7 @@ import pandas as pd
 
 from tsfm.data.future import calendar_features, check_calendar
 from tsfm.data.gluonts import gluonts_to_frame, is_gluonts_dataset
-from tsfm.data.panel import DataSpec, Panel
+from tsfm.data.panel import DataSpec, Panel, object_array
 
 FILL_POLICIES = ("raise", "interpolate", "ffill", "zero")
 
@@ -136,10 +136,10 @@ def _from_series(s: pd.Series) -> tuple[dict[str, pd.DataFrame], DataSpec]:
 def _from_wide(df, target, past, future):
     past, future = tuple(past or ()), tuple(future or ())
     _check_columns_exist(df, past + future, "covariate")
-    if target is None:
-        targets = tuple(str(c) for c in df.columns if c not in past and c not in future)
+    if target is None:  # column labels as given: ints and MultiIndex tuples stay what they are
+        targets = tuple(c for c in df.columns if c not in past and c not in future)
     else:
-        targets = (target,) if isinstance(target, str) else tuple(target)
+        targets = _column_names(target, df.columns)
         _check_columns_exist(df, targets, "target")
         unassigned = [c for c in df.columns if c not in targets + past + future]
         if unassigned:
@@ -149,8 +149,25 @@ def _from_wide(df, target, past, future):
             )
     if not targets:
         raise ValueError("no target column: every column was named as a covariate")
-    spec = DataSpec(layout="wide", targets=targets, past_covariates=past, future_covariates=future)
+    levels = tuple(df.columns.names)  # kept unless one unnamed level (the common case)
+    spec = DataSpec(
+        layout="wide",
+        targets=targets,
+        past_covariates=past,
+        future_covariates=future,
+        column_names=levels if levels != (None,) else (),
+    )
     return {"series": df}, spec
+
+
+def _column_names(value, columns: pd.Index) -> tuple:
+    """``target=`` as a tuple of column labels: one label (a string, an integer, or a tuple
+    that is a MultiIndex label of ``columns``) or a sequence of them."""
+    if isinstance(value, str) or not isinstance(value, (Sequence, pd.Index, np.ndarray)):
+        return (value,)
+    if isinstance(value, tuple) and isinstance(columns, pd.MultiIndex) and value in columns:
+        return (value,)
+    return tuple(value)
 
 
 def _from_long(df, target, past, future, id_col, time_col, static=()):
@@ -195,11 +212,42 @@ def _from_long(df, target, past, future, id_col, time_col, static=()):
         time_col=time_col,
         static_covariates=static,
     )
-    frames = {}
-    for sid, rows in df.groupby(id_col, sort=False).indices.items():
+    _check_ids(df[id_col], id_col)
+    frames = {}  # keyed by the ids as given: 1 and "1" are two series
+    for sid, rows in df.groupby(id_col, sort=False, observed=True).indices.items():
         part = df.iloc[rows]
-        frames[str(sid)] = part.set_index(time_col)[[target, *past, *future, *static]]
+        sid = sid.item() if isinstance(sid, np.generic) else sid
+        frames[sid] = part.set_index(time_col)[[target, *past, *future, *static]]
     return frames, spec
+
+
+def _check_ids(ids: pd.Series, id_col: str) -> None:
+    """Refuse missing ids (naming their rows) and ids of different types that compare equal
+    (``1``, ``1.0``, ``True``), which grouping would merge into one series."""
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        rows = ids.index[missing]
+        listed = ", ".join(repr(r) for r in rows[:5].tolist())
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        raise ValueError(
+            f"column {id_col!r} has {len(rows)} missing ids (NaN or None), at index {listed}"
+            f"{more}; every row needs a series id: fill them in or drop those rows"
+        )
+    if ids.dtype != object:
+        return
+    kinds = ids.map(lambda v: type(v.item() if isinstance(v, np.generic) else v))
+    if kinds.nunique() == 1:
+        return
+    per_id = kinds.groupby(ids, sort=False).nunique()
+    merged = per_id[per_id > 1]
+    if len(merged):
+        same = ids[(ids == merged.index[0]).to_numpy()]
+        names = list(dict.fromkeys(f"{v!r} ({type(v).__name__})" for v in same))
+        raise ValueError(
+            f"column {id_col!r}: ids {' and '.join(names)} are equal in Python and would be "
+            "merged into one series; give the column one type (e.g. .astype(str) keeps them "
+            "apart as different series)"
+        )
 
 
 def _check_columns_exist(df, names, role):
@@ -213,28 +261,26 @@ def _check_columns_exist(df, names, role):
 # --------------------------------------------------------------------------- validation
 
 
-def _build_panel(frames: dict[str, pd.DataFrame], spec: DataSpec, freq, fill_missing) -> Panel:
-    offset = pd.tseries.frequencies.to_offset(freq) if freq is not None else None
-    ids, values, observed, starts, past, future, static = [], [], [], [], [], [], []
-    tz = None
+def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
+    indexes, tz = {}, None
     for n, (sid, frame) in enumerate(frames.items()):
         label = _label(spec, sid)
-        index = _check_index(frame.index, label)
+        indexes[sid] = index = _check_index(frame.index, label)
         if n == 0:
             tz = index.tz
         elif (index.tz is None) != (tz is None) or str(index.tz) != str(tz):
             raise ValueError(f"{label}: time zone {index.tz} differs from the first series' {tz}")
+    if freq is not None:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    else:
+        offset = _common_offset(indexes, spec, fill_missing)
+    ids, values, observed, starts, past, future, static = [], [], [], [], [], [], []
+    for sid, frame in frames.items():
+        label = _label(spec, sid)
         _check_numeric(frame, label)
         if spec.static_covariates:
             static.append(_static_row(frame[list(spec.static_covariates)], label))
-        series_offset = offset or _infer_offset(index, label, fill_missing)
-        if offset is None and n == 0:
-            offset = series_offset
-        elif series_offset != offset:
-            raise ValueError(
-                f"{label}: frequency {series_offset.freqstr} differs from {offset.freqstr}"
-            )
-        frame = _regularise(frame.set_axis(index), offset, label, fill_missing)
+        frame = _regularise(frame.set_axis(indexes[sid]), offset, label, fill_missing)
         target_block, mask = _fill(frame[list(spec.targets)], label, fill_missing)
         ids.append(sid)
         values.append(target_block)
@@ -274,7 +320,49 @@ def _static_row(block: pd.DataFrame, label: str) -> np.ndarray:
     return values[0]
 
 
-def _label(spec: DataSpec, sid: str) -> str:
+def _common_offset(indexes: dict, spec: DataSpec, fill_missing: str) -> pd.DateOffset:
+    """The frequency every series shares, inferred per series.
+
+    A series too short or too irregular to infer from takes the others' frequency (its gaps
+    and off-grid timestamps are then found by :func:`_regularise`); two series with different
+    inferred frequencies are an error naming both.
+    """
+    found: dict[str, tuple] = {}  # freqstr -> (first series with it, its offset)
+    for sid, index in indexes.items():
+        offset = _try_infer_offset(index, [o for _, o in found.values()])
+        if offset is not None:
+            found.setdefault(offset.freqstr, (sid, offset))
+    if not found:  # raises the first series' error (too few points, irregular)
+        first = next(iter(indexes))
+        return _infer_offset(indexes[first], _label(spec, first), fill_missing)
+    if len(found) > 1:
+        (a, (sid_a, _)), (b, (sid_b, _)) = list(found.items())[:2]
+        raise ValueError(
+            f"series {sid_b!r} has frequency {b} and series {sid_a!r} has {a}: the series of one "
+            f"input must share a frequency. Resample them to one (e.g. "
+            f"df.set_index({spec.time_col!r}).groupby({spec.id_col!r}).resample({a!r}).mean()) "
+            f"or fit the {a} and the {b} series separately; only if series {sid_b!r} is really "
+            f"{a} with gaps, pass freq={a!r} and fill_missing="
+        )
+    return next(iter(found.values()))[1]
+
+
+def _try_infer_offset(index: pd.DatetimeIndex, known: list) -> pd.DateOffset | None:
+    """The frequency of ``index``, or None when it has under 3 points or is irregular.
+
+    A fixed step equal to a ``known`` offset's is recognised without ``pd.infer_freq`` (fast
+    on panels of many series)."""
+    if len(index) < 3:
+        return None
+    steps = np.diff(index.asi8)
+    for offset in known:
+        if isinstance(offset, pd.offsets.Tick) and (steps == offset.nanos).all():
+            return offset
+    inferred = pd.infer_freq(index)
+    return None if inferred is None else pd.tseries.frequencies.to_offset(inferred)
+
+
+def _label(spec: DataSpec, sid) -> str:
     return f"series {sid!r}" if spec.layout == "long" else "the input"
 
 
@@ -408,12 +496,8 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     horizon = next(iter(outputs.values())).shape[1]
     if spec.layout == "long":
         index = [panel.future_index(i, horizon) for i in range(panel.n_series)]
-        frame = pd.DataFrame(
-            {
-                spec.id_col: np.repeat(np.asarray(panel.ids, dtype=object), horizon),
-                spec.time_col: index[0].append(index[1:]),
-            }
-        )
+        ids = pd.Series(np.repeat(object_array(panel.ids), horizon)).infer_objects()
+        frame = pd.DataFrame({spec.id_col: ids, spec.time_col: index[0].append(index[1:])})
         for name in names:
             frame[name] = outputs[name][:, :, 0].reshape(-1)
         return frame
@@ -421,7 +505,19 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     if spec.layout == "series":
         return pd.DataFrame({name: outputs[name][0, :, 0] for name in names}, index=index)
     if names == ["mean"]:
-        return pd.DataFrame(outputs["mean"][0], index=index, columns=list(spec.targets))
-    columns = pd.MultiIndex.from_product([list(spec.targets), names])
+        return pd.DataFrame(outputs["mean"][0], index=index, columns=_target_columns(spec))
+    levels = spec.column_names or (None,)
+    labels = [t if len(levels) > 1 else (t,) for t in spec.targets]
+    columns = pd.MultiIndex.from_tuples(
+        [(*t, name) for t in labels for name in names], names=[*levels, None]
+    )
     data = np.stack([outputs[name][0] for name in names], axis=-1).reshape(horizon, -1)
     return pd.DataFrame(data, index=index, columns=columns)
+
+
+def _target_columns(spec: DataSpec) -> pd.Index:
+    """The wide input's target columns as they were: labels, levels and level names."""
+    if len(spec.column_names) > 1:
+        return pd.MultiIndex.from_tuples(list(spec.targets), names=list(spec.column_names))
+    name = spec.column_names[0] if spec.column_names else None
+    return pd.Index(object_array(spec.targets), name=name).infer_objects()

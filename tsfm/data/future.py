@@ -108,7 +108,10 @@ def _user_values(panel, future, horizon, names, blocks) -> list[np.ndarray]:
         for col in (spec.id_col, spec.time_col):
             if col not in future.columns:
                 raise ValueError(f"future= must be a long frame like the fit input: no {col!r}")
-        groups = {str(k): g.set_index(spec.time_col) for k, g in future.groupby(spec.id_col)}
+        groups = {  # ids as given, like the fit input's (1 and "1" are two series)
+            k.item() if isinstance(k, np.generic) else k: g.set_index(spec.time_col)
+            for k, g in future.groupby(spec.id_col, sort=False, observed=True)
+        }
     else:
         if not isinstance(future.index, pd.DatetimeIndex):
             raise ValueError("future= must be indexed by timestamps (a DatetimeIndex)")

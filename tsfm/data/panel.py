@@ -26,8 +26,9 @@ class DataSpec:
     layout : {"series", "wide", "long"}
         The input shape: a ``pd.Series``, a wide frame (DatetimeIndex, one column per channel) or
         a long frame (``id_col``, ``time_col``, ``target_col`` plus covariate columns).
-    targets : tuple of str
-        Target channel names (wide: column names; long and series: one name).
+    targets : tuple
+        Target channel names (wide: the column labels as given, e.g. strings, integers or
+        MultiIndex tuples; long and series: one name).
     past_covariates, future_covariates : tuple of str
         Covariates known up to the forecast origin, and known over the horizon too.
     id_col, time_col : str
@@ -38,6 +39,9 @@ class DataSpec:
     static_covariates : tuple of str
         Long layout: columns holding one value per series (e.g. a site's capacity, a region
         code), constant over time.
+    column_names : tuple
+        Wide layout: the names of the column index's levels (one per level; more than one for
+        MultiIndex columns), so that output columns are labelled as the input's were.
     """
 
     layout: str
@@ -48,13 +52,14 @@ class DataSpec:
     time_col: str = "ds"
     calendar: tuple[str, ...] = ()
     static_covariates: tuple[str, ...] = ()
+    column_names: tuple = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> DataSpec:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return cls(**{k: _tuples(v) for k, v in d.items()})
 
     @property
     def has_covariates(self) -> bool:
@@ -66,14 +71,27 @@ class DataSpec:
         return len(self.future_covariates) + len(self.calendar)
 
 
+def _tuples(value):
+    """JSON lists back to tuples, nested ones too (MultiIndex labels)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def object_array(values) -> np.ndarray:
+    """A 1-d object array holding ``values`` as they are (``np.asarray`` would split tuples)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
 @dataclass
 class Panel:
     """Series of one frequency with targets, covariates, timestamps and observed masks.
 
     Attributes
     ----------
-    ids : list of str
-        Series ids, ``S`` of them.
+    ids : list
+        Series ids as given (``1`` and ``"1"`` are two series), ``S`` of them.
     values : list of ndarray
         Targets per series, each ``(T_i, C)`` float64, finite.
     observed : list of ndarray
@@ -91,7 +109,7 @@ class Panel:
         ``(S, K)`` float64: the static covariates, one row per series.
     """
 
-    ids: list[str]
+    ids: list
     values: list[np.ndarray]
     observed: list[np.ndarray]
     starts: list[pd.Timestamp]
@@ -276,7 +294,7 @@ def panel_from_arrays(meta: dict, arrays: dict[str, np.ndarray]) -> Panel:
         return None if name not in arrays else list(np.split(arrays[name], cuts))
 
     return Panel(
-        ids=list(meta["ids"]),
+        ids=[_tuples(i) for i in meta["ids"]],
         values=split("values"),
         observed=[o.astype(bool) for o in split("observed")],
         starts=[pd.Timestamp(s) for s in meta["starts"]],

@@ -27,7 +27,7 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from tsfm.data.frames import to_panel
-from tsfm.data.panel import Panel
+from tsfm.data.panel import Panel, object_array
 from tsfm.evaluation import metrics as M
 from tsfm.evaluation.rolling import Windows, gather
 
@@ -359,9 +359,9 @@ def _assemble(panel, jobs, outputs, skipped, horizon, step, season_length, quant
         stamps = _shift(cutoff.repeat(horizon), np.tile(steps, n), panel.freq)
         for c, channel in enumerate(panel.spec.targets):
             if panel.spec.layout == "long":
-                ids = np.asarray(panel.ids, dtype=object)[series]
+                ids = object_array(panel.ids)[series]
             else:
-                ids = np.full(n, channel, dtype=object)
+                ids = np.repeat(object_array([channel]), n)
             frame = pd.DataFrame(
                 {
                     "model": name,
