@@ -55,3 +55,13 @@ def test_training_and_evaluation_never_name_a_model():
             text = path.read_text()
             for model in ("PatchTST", "TimeXer", "XPatch", "TSMixer", "Sundial"):
                 assert model not in text, f"{path.name} names {model}"
+
+
+def test_dir_lists_the_lazily_loaded_names():
+    """``dir(tsfm)`` (and so tab completion) shows every public name, torch models included."""
+    import tsfm
+
+    names = dir(tsfm)
+    assert set(tsfm.__all__) <= set(names)
+    assert {"PatchTSTForecaster", "forecast", "from_pretrained", "__version__"} <= set(names)
+    assert names == sorted(names)

@@ -30,6 +30,11 @@ def __getattr__(name):
     raise AttributeError(f"module 'tsfm' has no attribute {name!r}")
 
 
+def __dir__():
+    """The module's names and the lazily loaded ones, for ``dir(tsfm)`` and tab completion."""
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "ARIMA",
     "ETS",
