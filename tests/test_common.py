@@ -13,6 +13,7 @@ from sklearn.exceptions import NotFittedError
 
 import tsfm
 from tsfm.base import BaseForecaster
+from tsfm.data.checksums import write_manifest
 
 from .conftest import make_long, make_wide
 
@@ -132,7 +133,7 @@ def test_horizon_override_and_quantiles(forecaster_cls, wide):
 def test_save_load_round_trip(forecaster_cls, long, tmp_path):
     model = make(forecaster_cls).fit(long)
     path = model.save(tmp_path / "model")
-    assert {p.name for p in path.iterdir()} == {"config.json", "state.safetensors"}
+    assert {p.name for p in path.iterdir()} == {"config.json", "state.safetensors", "manifest.json"}
     loaded = BaseForecaster.load(path)
     assert type(loaded) is forecaster_cls
     assert loaded.get_params() == model.get_params()
@@ -145,6 +146,7 @@ def test_load_refuses_foreign_class(tmp_path, series):
     path = tsfm.Naive(prediction_length=3).fit(series).save(tmp_path / "m")
     config = (path / "config.json").read_text().replace("tsfm.baselines.simple.Naive", "os.system")
     (path / "config.json").write_text(config)
+    write_manifest(path, ["config.json", "state.safetensors"])  # as if saved like this
     with pytest.raises(ValueError, match="not a BaseForecaster class"):
         BaseForecaster.load(path)
 

@@ -8,11 +8,13 @@ A forecaster subclass writes three things:
 * ``_predict_batch(context, mask, horizon, quantiles)``: forecast a batch of contexts.
 
 Everything else (input validation, output shape, rolling evaluation, save/load, params) is here,
-once. Save/load writes ``config.json`` and ``state.safetensors``, never pickle.
+once. Save/load writes ``config.json``, ``state.safetensors`` and ``manifest.json`` (their
+sha256, checked at load), never pickle.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from tsfm.data.checksums import check_manifest, read_json, write_manifest
 from tsfm.data.frames import to_frame, to_panel
 from tsfm.data.future import future_values
 from tsfm.data.panel import (
@@ -36,6 +39,7 @@ from tsfm.data.panel import (
 from tsfm.evaluation.rolling import rolling_origin, test_origins
 
 FORMAT_VERSION = 1
+CONFIG, STATE = "config.json", "state.safetensors"
 
 
 class BaseForecaster(BaseEstimator):
@@ -345,7 +349,8 @@ class BaseForecaster(BaseEstimator):
         return metrics, _forecasts_frame(panel, windows, forecasts, targets)
 
     def save(self, path: str | Path) -> Path:
-        """Write ``config.json`` and ``state.safetensors`` into the folder ``path``."""
+        """Write ``config.json``, ``state.safetensors`` and their sha256 (``manifest.json``)
+        into the folder ``path``; :meth:`load` checks every file against the manifest."""
         check_is_fitted(self, "panel_")
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -360,30 +365,43 @@ class BaseForecaster(BaseEstimator):
             "panel": panel_meta,
             "fitted": fitted_meta,
         }
-        (path / "config.json").write_text(json.dumps(config, indent=2, default=_json_default))
-        save_file(
-            {k: np.ascontiguousarray(v) for k, v in arrays.items()}, path / "state.safetensors"
-        )
+        (path / CONFIG).write_text(json.dumps(config, indent=2, default=_json_default))
+        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, path / STATE)
+        write_manifest(path, [CONFIG, STATE])
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> BaseForecaster:
-        """Load a forecaster written by :meth:`save`. Only registered tsfm classes are built."""
+        """Load a forecaster written by :meth:`save`. Only registered tsfm classes are built.
+
+        Every file read is first checked against the sha256 recorded in ``manifest.json`` at
+        save (a changed or damaged file is refused, naming it); a folder saved before manifests
+        existed loads with a warning.
+        """
         path = Path(path)
-        config = json.loads((path / "config.json").read_text())
+        if not (path / CONFIG).exists():
+            raise FileNotFoundError(f"{path}: no {CONFIG}; not a folder written by save()")
+        check_manifest(path, [CONFIG, STATE])
+        config = read_json(path / CONFIG)
         if config.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported format_version {config.get('format_version')}")
-        klass = BaseForecaster._registry.get(config["class"])
+        klass = _forecaster_class(config["class"])
         if klass is None or not issubclass(klass, cls):
             raise ValueError(f"{path}: {config['class']!r} is not a {cls.__name__} class of tsfm")
         model = klass(**config["params"])
-        arrays = load_file(path / "state.safetensors")
-        model.panel_ = panel_from_arrays(config["panel"], arrays)
-        model.spec_ = model.panel_.spec
-        model.freq_ = model.panel_.freq.freqstr
-        model.fill_missing_ = config["fill_missing"]
-        fitted = {k[len("fitted.") :]: v for k, v in arrays.items() if k.startswith("fitted.")}
-        model._load_fitted_state(config["fitted"], fitted)
+        arrays = load_file(path / STATE)
+        try:
+            model.panel_ = panel_from_arrays(config["panel"], arrays)
+            model.spec_ = model.panel_.spec
+            model.freq_ = model.panel_.freq.freqstr
+            model.fill_missing_ = config["fill_missing"]
+            fitted = {k[len("fitted.") :]: v for k, v in arrays.items() if k.startswith("fitted.")}
+            model._load_fitted_state(config["fitted"], fitted)
+        except (KeyError, ValueError, RuntimeError) as error:  # e.g. weights of another shape
+            raise ValueError(
+                f"{path}: {STATE} does not fit {CONFIG} ({klass.__name__} with the saved "
+                f"parameters): {str(error).splitlines()[0]}"
+            ) from error
         return model
 
     # ------------------------------------------------------------------ helpers
@@ -449,6 +467,27 @@ class BaseForecaster(BaseEstimator):
         if not quantiles or any(not 0 < q < 1 for q in quantiles):
             raise ValueError(f"quantiles must be levels strictly between 0 and 1, got {quantiles}")
         return quantiles
+
+
+def _forecaster_class(name: str) -> type | None:
+    """The registered forecaster class ``name`` (``module.qualname``), importing its module
+    first if it is one of tsfm's own that is not imported yet (the lazily loaded torch models:
+    ``load`` works in a fresh interpreter). Only ``tsfm.*`` modules are ever imported, so a
+    saved file can never make ``load`` run foreign code."""
+    klass = BaseForecaster._registry.get(name)
+    if klass is not None or not name.startswith("tsfm."):
+        return klass
+    parts = name.split(".")
+    for stop in range(len(parts) - 1, 0, -1):  # the longest importable prefix is the module
+        module = ".".join(parts[:stop])
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name is None or not module.startswith(error.name):
+                raise  # the module exists but needs what is not installed: say so
+            continue
+        break
+    return BaseForecaster._registry.get(name)
 
 
 def _json_default(obj):

@@ -23,7 +23,6 @@ Shapes
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.request
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tsfm.data.checksums import sha256_of
 from tsfm.data.windows import Borders, ltsf_borders
 
 _ETT = "https://raw.githubusercontent.com/zhouhaoyi/ETDataset/1d16c8f4f943005d613b5bc962e9eeb06058cf07/ETT-small/"
@@ -185,11 +185,7 @@ def verify(path: Path, sha256: str) -> None:
 
 @lru_cache(maxsize=64)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return sha256_of(path)  # cached while the file's mtime and size stay the same
 
 
 def load_dataset(name: str, download: bool = True) -> Dataset:

@@ -6,22 +6,15 @@ checks the sha256 recorded in ``config.json`` and refuses a file that does not m
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
+from tsfm.data.checksums import read_json, sha256_of
+
 WEIGHTS, CONFIG = "weights.safetensors", "config.json"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def export_weights(module: torch.nn.Module, folder: str | Path, meta: dict) -> Path:
@@ -39,7 +32,7 @@ def read_config(folder: str | Path) -> dict:
     path = Path(folder) / CONFIG
     if not path.exists():
         raise FileNotFoundError(f"{folder}: no {CONFIG}; not a tsfm weights folder")
-    return json.loads(path.read_text())
+    return read_json(path)
 
 
 def read_weights(folder: str | Path, expected_sha256: str | None = None) -> dict:

@@ -1,0 +1,117 @@
+"""Saved models: loading in a fresh interpreter, and every file load reads checked by sha256."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+
+import tsfm
+from tsfm.base import BaseForecaster
+from tsfm.data.checksums import MANIFEST, write_manifest
+
+from .conftest import make_long, make_series
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A small fitted PatchTST saved to a folder, and its forecast."""
+    params = {**tsfm.PatchTSTForecaster._test_params(), "max_epochs": 1}
+    model = tsfm.PatchTSTForecaster(**params).fit(make_long((150, 160)))
+    path = model.save(tmp_path_factory.mktemp("saved") / "patchtst")
+    return path, model.predict()
+
+
+def _copy(saved, tmp_path):
+    import shutil
+
+    return shutil.copytree(saved[0], tmp_path / "copy")
+
+
+def test_load_of_a_neural_model_works_in_a_fresh_interpreter(saved):
+    """The class registry is filled lazily: a fresh process has never imported the torch model,
+    so load must import it (and only tsfm's own modules)."""
+    path, forecast = saved
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import tsfm
+        assert "tsfm.models.patchtst" not in sys.modules
+        model = tsfm.BaseForecaster.load({str(path)!r})
+        print(type(model).__name__)
+        print(model.predict().to_json())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    name, frame = done.stdout.splitlines()[:2]
+    assert name == "PatchTSTForecaster"
+    got = pd.read_json(io.StringIO(frame))
+    assert got["mean"].to_numpy() == pytest.approx(forecast["mean"].to_numpy(), rel=1e-6)
+
+
+def test_load_imports_only_tsfm_modules(tmp_path):
+    path = tsfm.Naive(prediction_length=2).fit(make_series(30)).save(tmp_path / "m")
+    for name in ("tsfm.no_such_module.Model", "tsfm.models.Nothing"):
+        config = json.loads((path / "config.json").read_text())
+        config["class"] = name
+        (path / "config.json").write_text(json.dumps(config))
+        write_manifest(path, ["config.json", "state.safetensors"])
+        with pytest.raises(ValueError, match="is not a BaseForecaster class of tsfm"):
+            BaseForecaster.load(path)
+
+
+def test_save_writes_a_manifest_of_every_file(saved):
+    path, _ = saved
+    sums = json.loads((path / MANIFEST).read_text())["sha256"]
+    assert sorted(sums) == ["config.json", "state.safetensors"]
+    assert sorted(p.name for p in path.iterdir()) == sorted([*sums, MANIFEST])
+
+
+def test_a_flipped_bit_in_the_weights_is_refused_naming_the_file(saved, tmp_path):
+    path = _copy(saved, tmp_path)
+    data = bytearray((path / "state.safetensors").read_bytes())
+    data[-5] ^= 0x01  # one bit of the last tensor's values, the header stays valid
+    (path / "state.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"state\.safetensors: sha256 .* changed or damaged"):
+        BaseForecaster.load(path)
+
+
+def test_an_edited_config_is_refused_naming_the_file(saved, tmp_path):
+    path = _copy(saved, tmp_path)
+    config = (path / "config.json").read_text()
+    (path / "config.json").write_text(config.replace("2024-01-01", "2023-01-01", 1))
+    with pytest.raises(ValueError, match=r"config\.json: sha256 .* changed or damaged"):
+        BaseForecaster.load(path)
+    (path / "state.safetensors").unlink()
+    write_manifest(path, ["config.json"])
+    with pytest.raises(FileNotFoundError, match=r"state\.safetensors: the file is missing"):
+        BaseForecaster.load(path)
+
+
+def test_a_folder_without_manifest_loads_with_a_warning(saved, tmp_path):
+    path = _copy(saved, tmp_path)
+    (path / MANIFEST).unlink()
+    with pytest.warns(UserWarning, match="no manifest.json .* cannot be checked"):
+        loaded = BaseForecaster.load(path)
+    pd.testing.assert_frame_equal(loaded.predict(), saved[1])
+
+
+def test_damaged_files_without_manifest_get_messages_naming_them(saved, tmp_path):
+    path = _copy(saved, tmp_path)
+    (path / MANIFEST).unlink()
+    config = json.loads((path / "config.json").read_text())
+    config["params"]["d_model"] = 16  # another architecture than the saved weights'
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="safetensors does not fit"):
+        BaseForecaster.load(path)
+    (path / "config.json").write_text(json.dumps(config)[:200])  # truncated
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="config.json: not valid"):
+        BaseForecaster.load(path)
+    with pytest.raises(FileNotFoundError, match="no config.json"):
+        BaseForecaster.load(tmp_path)
