@@ -206,3 +206,73 @@ def test_batches_per_epoch_bounds_each_epoch():
     cfg = TrainConfig(max_epochs=2, batch_size=16, batches_per_epoch=3, verbose=0)
     history = train(_module(), _windows(), None, cfg)
     assert [h["train_windows"] for h in history] == [48, 48]
+
+
+# --------------------------------------------------------------------------- checkpoint runs
+
+
+def test_a_checkpoint_of_another_run_is_refused_naming_the_folder(tmp_path):
+    cfg = TrainConfig(max_epochs=1, batch_size=32, verbose=0, checkpoint_dir=str(tmp_path))
+    train(_module(), _windows(), None, cfg)
+    folder = repr(str(tmp_path))
+    with pytest.raises(ValueError, match=rf"checkpoint_dir {folder} .*: other data"):
+        train(_module(), _windows(seed=5), None, cfg)
+    with pytest.raises(ValueError, match=rf"{folder} .*other data"):  # validation windows too
+        train(_module(), _windows(), _windows(seed=1), cfg)
+    wider = PatchTSTConfig(**{**TINY.__dict__, "d_model": 16})
+    with pytest.raises(ValueError, match=r"another architecture \(parameter .* shape"):
+        train(_module(cfg=wider), _windows(), None, cfg)
+    faster = TrainConfig(**{**cfg.__dict__, "learning_rate": 1e-2})
+    with pytest.raises(ValueError, match=r"other settings \(learning_rate=0.0001 there, 0.01"):
+        train(_module(), _windows(), None, faster)
+    longer = TrainConfig(**{**cfg.__dict__, "max_epochs": 2, "early_stopping_patience": 3})
+    assert [h["epoch"] for h in train(_module(), _windows(), None, longer)] == [1, 2]
+
+
+def test_fit_on_other_data_is_refused_not_resumed(tmp_path):
+    """A finished fit on A in checkpoint_dir: fit(B) used to train 0 epochs and report A's
+    history. Other hyperparameters of the forecaster count too."""
+    params = {**PatchTSTForecaster._test_params(), "max_epochs": 1}
+    params["checkpoint_dir"] = str(tmp_path)
+    first = PatchTSTForecaster(**params).fit(make_wide(200, 2, seed=0))
+    with pytest.raises(ValueError, match=f"checkpoint_dir {str(tmp_path)!r} holds a checkpoint"):
+        PatchTSTForecaster(**params).fit(make_wide(200, 2, seed=1))
+    with pytest.raises(ValueError, match=r"other settings \(d_ff=16 there, 32 here"):
+        PatchTSTForecaster(**{**params, "d_ff": 32}).fit(make_wide(200, 2, seed=0))
+    again = PatchTSTForecaster(**{**params, "max_epochs": 2}).fit(make_wide(200, 2, seed=0))
+    assert again.history_[0] == first.history_[0] and len(again.history_) == 2
+
+
+def test_a_checkpoint_without_fingerprint_resumes_with_a_warning(tmp_path):
+    cfg = TrainConfig(max_epochs=1, batch_size=32, verbose=0, checkpoint_dir=str(tmp_path))
+    train(_module(), _windows(), None, cfg)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    del saved["fingerprint"]  # as written before checkpoints had one
+    torch.save(saved, tmp_path / "checkpoint.pt")
+    longer = TrainConfig(**{**cfg.__dict__, "max_epochs": 2})
+    with pytest.warns(UserWarning, match="has no fingerprint"):
+        assert len(train(_module(), _windows(), None, longer)) == 2
+    wider = PatchTSTConfig(**{**TINY.__dict__, "d_model": 16})
+    torch.save(saved, tmp_path / "checkpoint.pt")
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="does not fit this network"):
+        train(_module(cfg=wider), _windows(), None, longer)
+
+
+def test_pretraining_checkpoints_apart_from_fine_tuning(tmp_path):
+    params = {**PatchTSTForecaster._test_params(), "max_epochs": 1, "checkpoint_dir": str(tmp_path)}
+    model = PatchTSTForecaster(**params).pretrain(make_wide(200, 2))
+    model.fit(make_wide(200, 2))
+    assert (tmp_path / "pretrain" / "checkpoint.pt").exists()
+    assert (tmp_path / "checkpoint.pt").exists() and len(model.history_) == 1
+
+
+def test_any_window_source_is_fingerprinted_by_its_arrays():
+    from tsfm.training.loop import _digest
+
+    class Drawn:  # pre-drawn windows without a digest() of their own
+        def __init__(self, seed):
+            self.values = torch.from_numpy(np.random.default_rng(seed).normal(size=(8, 4)))
+            self.horizon = 2
+
+    assert _digest(Drawn(0)) == _digest(Drawn(0)) != _digest(Drawn(1))
+    assert _digest(_windows()) == _windows().digest() != _windows(seed=1).digest()

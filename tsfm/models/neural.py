@@ -208,7 +208,10 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                     options["step_fn"] = _targets_only(
                         step, panel.n_channels, panel.spec.n_future, cfg
                     )
-                self.history_ = train(module, train_windows, val_windows, cfg, **options)
+                settings = self.get_params(deep=False)  # a resume must match them
+                self.history_ = train(
+                    module, train_windows, val_windows, cfg, settings=settings, **options
+                )
             else:  # the initial (e.g. pretrained) weights, calibrated on validation if asked
                 self.history_ = []
         self.module_ = module

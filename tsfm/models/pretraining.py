@@ -8,6 +8,9 @@ through :meth:`MaskedPatchPretraining._with_pretrained_backbone`.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -50,7 +53,9 @@ class MaskedPatchPretraining:
         """Masked-patch self-supervised pretraining of the backbone; ``fit`` then fine-tunes.
 
         Uses the same training settings as ``fit`` (epochs, batch, schedule, validation) and
-        sets ``pretrained_backbone_`` and ``pretrain_history_``. Returns ``self``.
+        sets ``pretrained_backbone_`` and ``pretrain_history_``. With ``checkpoint_dir``, its
+        checkpoints go to the subfolder ``pretrain``, apart from the fine-tuning's. Returns
+        ``self``.
         """
         from tsfm.data.frames import to_panel
 
@@ -62,6 +67,9 @@ class MaskedPatchPretraining:
         )
         self._check_panel(panel)
         cfg = self._train_config()
+        if cfg.checkpoint_dir:  # apart from the fine-tuning's checkpoints in the same folder
+            folder = str(Path(cfg.checkpoint_dir) / "pretrain")
+            cfg = dataclasses.replace(cfg, checkpoint_dir=folder)
         arch = self._config()
         with torch_threads(cfg.n_threads):
             train_windows, val_windows = self._training_windows(panel, validation)
@@ -70,7 +78,12 @@ class MaskedPatchPretraining:
             model = self._build_module(panel.n_channels)
             pretrainer = MaskedPatchPretrainer(model, arch.patch_len, arch.d_model, arch.mask_ratio)
             self.pretrain_history_ = train(
-                pretrainer, train_windows, val_windows, cfg, step_fn=lambda m, x, y: m(x)
+                pretrainer,
+                train_windows,
+                val_windows,
+                cfg,
+                step_fn=lambda m, x, y: m(x),
+                settings={**self.get_params(deep=False), "stage": "pretrain"},
             )
         self.pretrained_backbone_ = {k: v.clone() for k, v in model.backbone.state_dict().items()}
         return self

@@ -60,7 +60,10 @@ class TrainConfig:
         torch threads while fitting and predicting; default the cores this process may use.
     checkpoint_dir : str or None
         Write a checkpoint after every epoch; a later ``fit`` with the same settings resumes
-        from it (an interrupted fit continues where it stopped).
+        from it (an interrupted fit continues where it stopped). The checkpoint records the
+        data's sha256, the architecture and the settings: a ``fit`` with other data or other
+        settings (any but ``max_epochs``, ``early_stopping_patience``, ``verbose`` and
+        ``n_threads``) is refused, naming the folder.
     init_weights : str or None
         A weights folder (``weights.safetensors`` + ``config.json``, e.g. a pretrained model)
         to start from: ``fit`` fine-tunes it, or with ``max_epochs=0`` uses it as it is.

@@ -5,14 +5,23 @@ schedule, optional gradient clipping, validation after every epoch with early st
 restore of the best weights, a clear error on a non-finite loss, a checkpoint after every epoch
 that a later call resumes from, and data parallelism under ``torch.distributed`` (DDP; each rank
 takes every ``world``-th window of the global batch, rank 0 logs and writes checkpoints).
+
+A checkpoint records the fingerprint of its run: the sha256 of the training and validation
+windows, the network's parameter shapes and the settings. Resuming from it with other data,
+another architecture or other settings is refused, naming the folder and what differs (only
+the settings in :data:`RESUMABLE`, e.g. more epochs, may change between a fit and its resume).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
+import json
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +35,8 @@ from tsfm.training.config import LOSSES, SCHEDULES, TrainConfig, lookup
 from tsfm.training.windows import WindowSet
 
 CHECKPOINT = "checkpoint.pt"
+#: Settings a resumed fit may change: they do not alter what the epochs already run did.
+RESUMABLE = ("max_epochs", "early_stopping_patience", "verbose", "n_threads", "checkpoint_dir")
 
 
 def _world() -> tuple[int, int]:
@@ -77,6 +88,7 @@ def train(
     schedule: Callable | None = None,
     step_fn: Callable | None = None,
     on_epoch_end: Callable[[int], None] | None = None,
+    settings: dict | None = None,
 ) -> list[dict]:
     """Train ``module`` in place and return the per-epoch history.
 
@@ -94,6 +106,10 @@ def train(
         validation (e.g. masked pretraining, whose module returns its loss).
     on_epoch_end : callable, optional
         Called with the finished epoch's index after its checkpoint is written.
+    settings : dict, optional
+        What defines the run besides the data and the network's parameter shapes (e.g. the
+        forecaster's hyperparameters); default the fields of ``cfg``. Recorded with a checkpoint
+        (less :data:`RESUMABLE`): resuming with other settings is refused.
 
     Returns
     -------
@@ -117,9 +133,19 @@ def train(
     state = {"epoch": 0, "best_val": math.inf, "bad_epochs": 0, "history": []}
     best_weights = None
     path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
+    fingerprint = None
+    if path is not None:
+        fingerprint = run_fingerprint(module, train_windows, val_windows, settings or cfg)
     if path is not None and path.exists():
         saved = torch.load(path, weights_only=True)
-        module.load_state_dict(saved["module"])
+        _check_resume(path, saved.get("fingerprint"), fingerprint)
+        try:
+            module.load_state_dict(saved["module"])
+        except RuntimeError as error:  # only a checkpoint without fingerprint gets here
+            raise ValueError(
+                f"checkpoint_dir {str(path.parent)!r}: its checkpoint does not fit this network "
+                f"({str(error).splitlines()[-1].strip()}); pass another checkpoint_dir"
+            ) from None
         optimizer.load_state_dict(saved["optimizer"])
         generator.set_state(saved["generator"])
         torch.set_rng_state(saved["torch_rng"])
@@ -186,7 +212,7 @@ def train(
         state["epoch"] = epoch + 1
         bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k.endswith("loss")})
         if path is not None and rank == 0:
-            _save_checkpoint(path, module, optimizer, generator, best_weights, state)
+            _save_checkpoint(path, module, optimizer, generator, best_weights, state, fingerprint)
         if on_epoch_end is not None:
             on_epoch_end(epoch)
         patience = cfg.early_stopping_patience
@@ -209,9 +235,95 @@ def _epoch_order(n_windows: int, wanted: int | None, generator: torch.Generator)
     return order[:wanted]
 
 
-def _save_checkpoint(path, module, optimizer, generator, best_weights, state):
+def run_fingerprint(
+    module: nn.Module, train_windows: WindowSet, val_windows: WindowSet | None, settings
+) -> str:
+    """What a checkpoint must match to be resumed from, as JSON: the windows' sha256, the
+    network's parameter names and shapes, and the settings (a dict or a dataclass such as
+    :class:`TrainConfig`) less :data:`RESUMABLE`.
+
+    Returns
+    -------
+    str
+        JSON with keys ``data``, ``architecture`` and ``settings``.
+    """
+    if dataclasses.is_dataclass(settings):
+        settings = dataclasses.asdict(settings)
+    kept = {k: v for k, v in settings.items() if k not in RESUMABLE}
+    return json.dumps(
+        {
+            "data": {"train": _digest(train_windows), "validation": _digest(val_windows)},
+            "architecture": {k: list(v.shape) for k, v in module.state_dict().items()},
+            "settings": kept,
+        },
+        sort_keys=True,
+        default=str,
+    )
+
+
+def _digest(windows) -> str | None:
+    """sha256 of a window set: its ``digest()`` (:meth:`WindowSet.digest`), else of the arrays
+    and scalars it holds as attributes (any other window source, e.g. pre-drawn windows)."""
+    if windows is None:
+        return None
+    if hasattr(windows, "digest"):
+        return windows.digest()
+    h = hashlib.sha256(type(windows).__qualname__.encode())
+    for name, value in sorted(vars(windows).items()):
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            h.update(f"{name}{value.shape}{value.dtype}".encode())
+            h.update(np.ascontiguousarray(value).data)
+        elif isinstance(value, (int, float, str, bool)):
+            h.update(f"{name}={value!r}".encode())
+    return h.hexdigest()
+
+
+def _check_resume(path: Path, saved: str | None, current: str) -> None:
+    """Refuse to resume from the checkpoint ``path`` of another run, saying what differs."""
+    folder = path.parent
+    if saved is None:
+        warnings.warn(
+            f"checkpoint_dir {str(folder)!r}: its checkpoint has no fingerprint (written before "
+            "tsfm recorded one), so it cannot be checked to come from this data and these "
+            "settings; resuming from it",
+            UserWarning,
+            stacklevel=3,
+        )
+        return
+    if saved == current:
+        return
+    before, now = json.loads(saved), json.loads(current)
+    differences = []
+    if before["data"] != now["data"]:
+        differences.append("other data (the training or validation windows differ)")
+    if before["architecture"] != now["architecture"]:
+        names = sorted(set(before["architecture"]) | set(now["architecture"]))
+        name = next(n for n in names if before["architecture"].get(n) != now["architecture"].get(n))
+        differences.append(
+            f"another architecture (parameter {name!r}: shape {before['architecture'].get(name)} "
+            f"there, {now['architecture'].get(name)} here)"
+        )
+    keys = sorted(set(before["settings"]) | set(now["settings"]))
+    changed = [k for k in keys if before["settings"].get(k) != now["settings"].get(k)]
+    if changed:
+        listed = ", ".join(
+            f"{k}={before['settings'].get(k)!r} there, {now['settings'].get(k)!r} here"
+            for k in changed[:4]
+        )
+        differences.append(f"other settings ({listed})")
+    raise ValueError(
+        f"checkpoint_dir {str(folder)!r} holds a checkpoint of another run: "
+        f"{'; '.join(differences)}. Resuming would continue that run; pass another "
+        f"checkpoint_dir, or delete {str(path)!r} to start over"
+    )
+
+
+def _save_checkpoint(path, module, optimizer, generator, best_weights, state, fingerprint):
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
+        "fingerprint": fingerprint,
         "module": module.state_dict(),
         "optimizer": optimizer.state_dict(),
         "generator": generator.get_state(),

@@ -7,6 +7,7 @@ from the ``unfold`` view, so no window is ever materialised except the batch bei
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,6 +52,13 @@ class WindowSet:
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    def digest(self) -> str:
+        """sha256 of the windows: the series' values, the window starts, ``L`` and ``H``."""
+        h = hashlib.sha256(f"{self.context_length},{self.horizon},{self.series.shape}".encode())
+        h.update(np.ascontiguousarray(self.series.numpy()).data)
+        h.update(np.ascontiguousarray(self.starts.numpy()).data)
+        return h.hexdigest()
 
     def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Windows ``index`` as ``x (B, L, C)`` and ``y (B, H, C)``."""
