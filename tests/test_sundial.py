@@ -213,7 +213,15 @@ def test_calibrated_intervals_scale_samples_and_survive_save_load(tmp_path):
     np.testing.assert_allclose(calibrated - median, spread * (raw - median), rtol=1e-6, atol=1e-9)
 
 
-def test_calibration_needs_samples_and_validation_windows():
+def _random_weights(folder, n_channels=1) -> str:
+    """A weights folder of an untrained tiny Sundial (``max_epochs=0`` needs ``init_weights``)."""
+    from tsfm.models.weights import export_weights
+
+    model = SundialForecaster(**SundialForecaster._test_params())
+    return str(export_weights(model._build_module(n_channels), folder, {}))
+
+
+def test_calibration_needs_samples_and_validation_windows(tmp_path):
     wide = make_wide(300, channels=1)
     with pytest.raises(ValueError, match="needs a probabilistic model"):
         tsfm.PatchTSTForecaster(**tsfm.PatchTSTForecaster._test_params(),
@@ -221,15 +229,17 @@ def test_calibration_needs_samples_and_validation_windows():
     params = {**SundialForecaster._test_params(), "calibrate_intervals": True}
     with pytest.raises(ValueError, match="needs validation windows"):
         SundialForecaster(**params, validation_size=0).fit(wide)
+    untrained = {**params, "max_epochs": 0, "init_weights": _random_weights(tmp_path)}
     with pytest.raises(ValueError, match="needs validation windows"):  # no training either
-        SundialForecaster(**{**params, "max_epochs": 0}, validation_size=0).fit(wide)
+        SundialForecaster(**untrained, validation_size=0).fit(wide)
 
 
-def test_untrained_weights_can_be_calibrated_on_validation():
+def test_untrained_weights_can_be_calibrated_on_validation(tmp_path):
     """``max_epochs=0`` (e.g. a pretrained model used as it is) with calibration: the weights
     stay as they are, only the spread is fitted on the validation windows."""
     wide = make_wide(300, channels=1)
     params = {**SundialForecaster._test_params(), "max_epochs": 0}
+    params["init_weights"] = _random_weights(tmp_path)
     plain = SundialForecaster(**params).fit(wide)
     calibrated = SundialForecaster(**params, calibrate_intervals=True).fit(wide)
     assert plain.history_ == [] and calibrated.history_ == []

@@ -266,6 +266,20 @@ def test_pretraining_checkpoints_apart_from_fine_tuning(tmp_path):
     assert (tmp_path / "checkpoint.pt").exists() and len(model.history_) == 1
 
 
+@pytest.mark.parametrize("cls", [PatchTSTForecaster, TSMixerForecaster])
+def test_max_epochs_zero_needs_init_weights(cls, tmp_path):
+    from tsfm.models.weights import export_weights
+
+    params = {**cls._test_params(), "max_epochs": 0}
+    with pytest.raises(ValueError, match="max_epochs=0 trains nothing and init_weights is not set"):
+        cls(**params).fit(make_wide(200, 2))
+    trained = cls(**{**params, "max_epochs": 1}).fit(make_wide(200, 2))
+    folder = export_weights(trained.module_, tmp_path / "w", {"class": cls.__name__})
+    used = cls(**params, init_weights=str(folder)).fit(make_wide(200, 2))
+    assert used.history_ == []
+    np.testing.assert_allclose(used.predict(), trained.predict(), rtol=1e-5)
+
+
 def test_any_window_source_is_fingerprinted_by_its_arrays():
     from tsfm.training.loop import _digest
 

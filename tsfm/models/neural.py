@@ -185,6 +185,13 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                 f"calibrate_intervals=True needs a probabilistic model; {type(self).__name__} "
                 "gives points (a patch model gives samples with head='flow')"
             )
+        if cfg.max_epochs == 0 and not cfg.init_weights:
+            raise ValueError(
+                f"{type(self).__name__}: max_epochs=0 trains nothing and init_weights is not set, "
+                "so the forecasts would come from randomly initialised weights; set max_epochs "
+                "to 1 or more, or init_weights= to a weights folder (tsfm.from_pretrained sets "
+                "it for a pretrained model)"
+            )
         val_windows = None
         self.n_calendar_ = len(panel.spec.calendar)  # the last input columns (fixed scale)
         with torch_threads(cfg.n_threads):

@@ -22,7 +22,7 @@ class TrainConfig:
     Parameters
     ----------
     max_epochs : int
-        Passes over the training windows.
+        Passes over the training windows; 0 (no training) only with ``init_weights``.
     batch_size : int
         Windows per optimiser step (the global batch under torch.distributed).
     batches_per_epoch : int or None
