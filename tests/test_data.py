@@ -267,5 +267,7 @@ def test_integer_and_multiindex_column_names_come_back_unchanged(tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
     _, forecasts = model.evaluate(multi, test_size=6, return_forecasts=True)
     assert set(forecasts["unique_id"]) == {("north", "load", 1), ("north", "price", 1)}
+    result = tsfm.backtest([tsfm.Naive(prediction_length=3)], multi, 3, n_windows=3)
+    assert set(result.forecasts["unique_id"]) == {("north", "load", 1), ("north", "price", 1)}
     only = tsfm.Naive(prediction_length=3).fit(multi.iloc[:, [1]], target=("north", "price", 1))
     assert only.predict().columns.tolist() == [("north", "price", 1)]
