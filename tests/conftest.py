@@ -57,9 +57,14 @@ def series() -> pd.Series:
 
 def dataset_or_skip(name: str):
     """Load a registered dataset; skip with the reason when absent, but fail under CI=true."""
+    return data_or_skip(f"dataset {name}", lambda: load_dataset(name, download=False))
+
+
+def data_or_skip(what: str, load):
+    """``load()``; skip with the reason when a file is absent, but fail under CI=true."""
     try:
-        return load_dataset(name, download=False)
+        return load()
     except FileNotFoundError as err:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"dataset {name} is required under CI=true: {err}")
-        pytest.skip(f"dataset {name} not available: {err}")
+            pytest.fail(f"{what} is required under CI=true: {err}")
+        pytest.skip(f"{what} not available: {err}")
