@@ -229,3 +229,82 @@ def synthetic_corpus(n_series: int, seed: int = 0, recipe: CorpusRecipe | None =
     recipe = recipe or CorpusRecipe()
     rng = np.random.default_rng(seed)
     return [synthetic_series(rng, recipe) for _ in range(n_series)]
+
+
+# ---------------------------------------------------------------------- low-frequency series
+#: Frequency groups of :func:`low_frequency_series`: (season length, shortest, longest).
+GROUPS = {
+    "yearly": (1, 10, 80), "quarterly": (4, 16, 160), "monthly": (12, 24, 400),
+    "weekly": (52, 40, 600), "daily": (7, 60, 800), "hourly": (24, 100, 1000),
+}  # fmt: skip
+
+
+def ets_path(rng: np.random.Generator, n: int, season: int) -> np.ndarray:
+    """A draw of an exponential-smoothing state-space model with random components and
+    parameters: trend none/additive/damped, season none/additive/multiplicative, errors
+    additive or multiplicative (Hyndman et al. 2008, the innovations form)."""
+    alpha = rng.uniform(0.05, 0.95)
+    beta = alpha * rng.uniform(0.0, 0.4) if rng.random() < 0.7 else 0.0
+    phi = 1.0 if rng.random() < 0.5 else rng.uniform(0.8, 0.98)
+    gamma = (1 - alpha) * rng.uniform(0, 0.3)
+    seasonal = season > 1 and rng.random() < 0.7
+    level = 100.0
+    slope = rng.normal(0, 2) if beta or rng.random() < 0.5 else 0.0
+    s = rng.normal(0, rng.uniform(5, 30), season) if seasonal else np.zeros(max(season, 1))
+    s -= s.mean()
+    sigma = rng.uniform(0.005, 0.08) * level
+    multiplicative = rng.random() < 0.4
+    out = np.empty(n)
+    for t in range(n):
+        j = t % len(s)
+        forecast = level + phi * slope + s[j]
+        error = rng.normal(0, sigma) * (forecast / 100 if multiplicative else 1.0)
+        out[t] = forecast + error
+        level, slope = level + phi * slope + alpha * error, phi * slope + beta * error
+        s[j] += gamma * error
+    return out
+
+
+def trend_season_noise(rng: np.random.Generator, n: int, season: int) -> np.ndarray:
+    """ForecastPFN-style: a linear or exponential trend, times (1 + seasonal harmonics), times
+    Weibull noise; sometimes with a change of slope."""
+    t = np.arange(n, dtype=float)
+    growth = rng.normal(0, 0.03)
+    trend = np.exp(growth * t) if rng.random() < 0.4 else 1 + rng.normal(0, 0.03) * t
+    if rng.random() < 0.3:
+        knot = rng.integers(n // 3, n)
+        trend[knot:] += np.arange(n - knot) * rng.normal(0, 0.03)
+    cycle = np.zeros(n)
+    if season > 1 and rng.random() < 0.8:
+        for k in range(1, rng.integers(1, 4) + 1):
+            cycle += rng.normal(0, 0.15) / k * np.sin(2 * np.pi * k * t / season
+                                                      + rng.uniform(0, 2 * np.pi))  # fmt: skip
+    shape = rng.uniform(2, 10)
+    noise = rng.weibull(shape, n) / np.exp(np.log(np.log(2)) / shape)  # median 1
+    noise = 1 + (noise - 1) * rng.uniform(0.05, 1)
+    return np.abs(trend) * (1 + cycle) * noise
+
+
+def low_frequency_series(rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """A short series of a random frequency group and its season length: an ETS path, a
+    trend x season x noise draw, a random walk with drift, an AR process with trend, or a
+    Gaussian-process sample (1/5 each), shifted and scaled at random."""
+    group = list(GROUPS)[rng.choice(len(GROUPS), p=[0.25, 0.2, 0.25, 0.1, 0.1, 0.1])]
+    season, shortest, longest = GROUPS[group]
+    n = int(np.exp(rng.uniform(np.log(shortest), np.log(longest))))
+    kind = rng.integers(0, 5)
+    if kind == 0:
+        x = ets_path(rng, n, season)
+    elif kind == 1:
+        x = trend_season_noise(rng, n, season)
+    elif kind == 2:
+        x = np.cumsum(rng.normal(rng.normal(0, 0.3), 1, n))
+    elif kind == 3:
+        x = ar_process(rng, n) + linear_trend(rng, n) * rng.uniform(0, 3) * np.sqrt(n)
+    else:
+        x = gaussian_process(rng, n)
+        if season > 1 and season < n / 2 and rng.random() < 0.5:
+            x = x + seasonality(rng, n, periods=[season]) * rng.uniform(0.1, 0.5)
+    if rng.random() < 0.15:
+        x = x + level_shifts(rng, n) * (np.std(x) + 1e-3)
+    return x * rng.lognormal(0, 2) + rng.normal(0, 5) * (rng.random() < 0.3), season

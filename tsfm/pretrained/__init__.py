@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from tsfm.models.weights import read_config, read_weights
 
 HERE = Path(__file__).parent
@@ -73,8 +75,51 @@ def from_pretrained(name_or_path: str | Path = DEFAULT_MODEL, **overrides):
     return klass(**params)
 
 
-def forecast(data, horizon: int, *, model: str | Path = DEFAULT_MODEL, quantiles=None, **kw):
-    """Zero-shot forecast of ``data`` (a Series, a wide or a long frame, any frequency) with a
-    pretrained model: no training, no download. Returns the frame ``predict`` returns."""
-    forecaster = from_pretrained(model, **kw).fit(data)
-    return forecaster.predict(horizon=horizon, quantiles=quantiles)
+#: Longest horizon :func:`forecast` accepts: beyond it the forecast is extrapolation of
+#: extrapolation, and the work and memory grow with every step.
+MAX_HORIZON = 10_000
+
+
+def forecast(
+    data,
+    horizon: int,
+    *,
+    model: str | Path = DEFAULT_MODEL,
+    quantiles=None,
+    freq: str | None = None,
+    fill_missing: str = "raise",
+    **settings,
+):
+    """Zero-shot forecast with a pretrained model: no training, no download.
+
+    Parameters
+    ----------
+    data : pd.Series or pd.DataFrame
+        A Series, a wide frame or a long frame (``unique_id``, ``ds``, ``y``), any frequency,
+        any length; every series is forecast from its own history.
+    horizon : int
+        Steps ahead, 1 to :data:`MAX_HORIZON`.
+    model : str or path
+        A shipped model's name (default :data:`DEFAULT_MODEL`) or a folder ``tsfm pretrain``
+        wrote.
+    quantiles : sequence of float, optional
+        Levels in (0, 1) to return as ``q<level>`` columns beside the point forecast ``mean``.
+    freq : str, optional
+        The data's frequency (a pandas alias), when it cannot be inferred (fewer than three
+        timestamps) or should be checked.
+    fill_missing : {"raise", "interpolate", "ffill", "zero"}
+        What to do with gaps and missing values.
+    **settings
+        Hyperparameters of the model's class that change prediction only, e.g. ``n_threads``
+        or (Sundial models) ``num_samples``, ``max_context``, ``seasonal_adjustment``.
+
+    Returns
+    -------
+    pd.DataFrame
+        In the shape of the input: future timestamps, ``mean`` and any quantile columns.
+    """
+    if not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= MAX_HORIZON:
+        raise ValueError(f"horizon must be an integer from 1 to {MAX_HORIZON}, got {horizon!r}")
+    forecaster = from_pretrained(model, **settings)
+    forecaster.fit(data, freq=freq, fill_missing=fill_missing)
+    return forecaster.predict(horizon=int(horizon), quantiles=quantiles)

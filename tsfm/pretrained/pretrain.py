@@ -98,16 +98,25 @@ def main(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     klass = getattr(tsfm, config["model"]["class"])
     params = dict(config["model"]["params"])
-    min_length = params["context_length"] + params["prediction_length"]
     started = time.perf_counter()
-    corpus, summary = build_corpus(config["corpus"], min_length)
-    print(
-        f"corpus: {summary['series_used']} series, {summary['values']} values "
-        f"({summary['series_too_short']} shorter than {min_length} left out)",
-        flush=True,
-    )
     model = klass(**params, checkpoint_dir=str(out / "checkpoints"), verbose=1)
-    model.fit(corpus)
+    if config["corpus"].get("kind") == "windows":  # variable-length windows with seasons
+        from tsfm.pretrained.corpus import build_windows
+
+        windows, validation, summary = build_windows(
+            config["corpus"], params["context_length"], params["prediction_length"]
+        )
+        print(f"corpus: {summary['series_used']} series, {len(windows)} windows", flush=True)
+        model.fit_windows(windows, validation)
+    else:
+        min_length = params["context_length"] + params["prediction_length"]
+        corpus, summary = build_corpus(config["corpus"], min_length)
+        print(
+            f"corpus: {summary['series_used']} series, {summary['values']} values "
+            f"({summary['series_too_short']} shorter than {min_length} left out)",
+            flush=True,
+        )
+        model.fit(corpus)
     with open(out / "history.jsonl", "w") as log:
         for record in model.history_:
             log.write(json.dumps(record) + "\n")

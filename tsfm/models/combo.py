@@ -1,0 +1,346 @@
+"""ComboForecaster: a patch Transformer that weighs and corrects a pool of classical forecasts.
+
+Every context is normalised by its observed mean and deviation; the classical methods of
+:func:`tsfm.nn.smoothing.classical_pool` (naive, seasonal naive, SES, Holt, damped trend, Theta,
+drift, linear regression, mean; seasonally adjusted where a test finds seasonality) forecast
+it; a non-causal Transformer reads the context's patches, one token per pool forecast and one
+summary token, and from the summary token gives, for every horizon step, softmax weights over
+the pool and nine quantile offsets around the weighted forecast, in units of the context's
+mean absolute (seasonal) difference. Training minimises the quantile loss in those units, the
+scale MASE uses, on windows whose contexts range from 8 values to ``context_length``.
+
+The pool gives the network the extrapolations short low-frequency series need (a line stays a
+line through Holt and drift; a season repeats through the adjusted methods) and the network
+learns, from many series, which of them to trust for which shape of context and how wide the
+uncertainty is: the forecast-combination idea of the M4 competition's best methods, learned
+end to end. Horizons beyond ``prediction_length`` keep the last step's weights, with offsets
+growing as the square root of the step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsfm.models.neural import NeuralForecaster, torch_threads
+from tsfm.nn import TransformerEncoder
+from tsfm.nn.smoothing import POOL, classical_pool
+
+#: The quantile levels the network outputs.
+LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+#: Normalised targets are clipped to this many context deviations (as in Sundial).
+TARGET_LIMIT = 50.0
+#: Season lengths by pandas frequency prefix where they differ from gluonts' (daily data has a
+#: weekly cycle; business days a five-day one).
+SEASONS = {"D": 7, "B": 5}
+
+
+def season_of(freq: str | None) -> int:
+    """The season length the pool's seasonal methods use for data at ``freq``."""
+    if not freq:
+        return 1
+    from gluonts.time_feature import get_seasonality
+
+    base = "".join(c for c in str(freq).split("-")[0] if c.isalpha())
+    return SEASONS.get(base, int(get_seasonality(freq)))
+
+
+@dataclass
+class ComboConfig:
+    """Architecture of the combination network.
+
+    Parameters
+    ----------
+    context_length, prediction_length : int
+        Longest context ``L`` read and the horizon ``H`` with learned weights.
+    patch_len : int
+        Values per context token.
+    d_model, n_heads, d_ff, n_layers, dropout
+        The Transformer.
+    season : int or "auto"
+        Season length of the pool's seasonal methods; ``"auto"`` takes it from the data's
+        frequency (:func:`season_of`).
+    short_context_prob : float
+        Share of fine-tuning windows whose context is cut to a random suffix (at least 8
+        values), so the model keeps forecasting short series well.
+    """
+
+    context_length: int = 256
+    prediction_length: int = 64
+    patch_len: int = 8
+    d_model: int = 64
+    n_heads: int = 4
+    d_ff: int = 128
+    n_layers: int = 2
+    dropout: float = 0.1
+    season: int | str = "auto"
+    short_context_prob: float = 0.5
+
+
+def normalise(values: torch.Tensor):
+    """NaN-padded contexts ``(B, L)`` to ``(z, mask, loc, scale)``: ``z`` zero on padding,
+    ``loc``/``scale`` ``(B, 1)`` the observed mean and deviation (1 for a constant)."""
+    mask = ~torch.isnan(values)
+    n = mask.sum(dim=1, keepdim=True).clamp(min=1)
+    filled = torch.where(mask, values, 0.0)
+    loc = filled.sum(dim=1, keepdim=True) / n
+    var = (torch.where(mask, values - loc, 0.0) ** 2).sum(dim=1, keepdim=True) / n
+    scale = torch.where(var > 0, var.sqrt(), torch.ones_like(var))
+    return torch.where(mask, (values - loc) / scale, 0.0), mask, loc, scale
+
+
+def error_scale(z: torch.Tensor, mask: torch.Tensor, season: torch.Tensor) -> torch.Tensor:
+    """Mean absolute seasonal difference ``(B, 1)`` of the observed context (lag 1 where the
+    context is shorter than two seasons), the MASE scale; floored at 0.01 deviations."""
+    B, L = z.shape
+    out = z.new_zeros(B)
+    for m in season.unique().tolist():
+        rows = season == m
+        zz, mm = z[rows], mask[rows]
+        n = mm.sum(dim=1)
+        lag = torch.where(n > 2 * m, m, 1)
+        total = zz.new_zeros(len(zz))
+        count = zz.new_zeros(len(zz))
+        for k in {1, int(m)}:
+            if k >= L:
+                continue
+            both = mm[:, k:] & mm[:, :-k]
+            diff = (zz[:, k:] - zz[:, :-k]).abs() * both
+            use = lag == k
+            total = torch.where(use, diff.sum(dim=1), total)
+            count = torch.where(use, both.sum(dim=1).to(zz.dtype), count)
+        out[rows] = total / count.clamp(min=1)
+    return out.clamp(min=0.01)[:, None]
+
+
+class Combo(nn.Module):
+    """Pool, encoder and combination head over univariate contexts."""
+
+    def __init__(self, cfg: ComboConfig):
+        super().__init__()
+        self.cfg = cfg
+        P, d, K, Q = cfg.patch_len, cfg.d_model, len(POOL), len(LEVELS)
+        self.n_patches = math.ceil(cfg.context_length / P)
+        self.patch_embedding = nn.Linear(2 * P, d)
+        self.position = nn.Parameter(torch.empty(self.n_patches, d).uniform_(-0.02, 0.02))
+        self.pool_embedding = nn.Linear(cfg.prediction_length, d)
+        self.member = nn.Parameter(torch.empty(K, d).uniform_(-0.02, 0.02))
+        self.summary = nn.Linear(4, d)  # log length, log season, seasonal flag, error scale
+        self.encoder = TransformerEncoder(
+            d, cfg.n_heads, cfg.d_ff, cfg.n_layers, cfg.dropout, norm="layer",
+            residual_attention=False, pre_norm=True,
+        )  # fmt: skip
+        self.head = nn.Sequential(nn.LayerNorm(d), nn.Linear(d, cfg.prediction_length * (K + Q)))
+        nn.init.zeros_(self.head[1].weight)
+        with torch.no_grad():  # start from equal weights and offsets 0.2 apart
+            bias = self.head[1].bias.view(cfg.prediction_length, K + Q)
+            bias.zero_()
+            bias[:, K:] = -1.5
+            bias[:, K + Q // 2] = 0.0
+
+    def forward(self, values: torch.Tensor, season: torch.Tensor, horizon: int) -> torch.Tensor:
+        """Quantiles ``(B, horizon, len(LEVELS))`` on the input's scale for NaN-padded
+        contexts ``values (B, L)`` (``L <= context_length``) with season lengths ``(B,)``."""
+        z, mask, loc, scale = normalise(values)
+        q = self.normalised_quantiles(z, mask, season, horizon)
+        return q * scale[..., None] + loc[..., None]
+
+    def normalised_quantiles(self, z, mask, season, horizon: int) -> torch.Tensor:
+        H = self.cfg.prediction_length
+        pool = self.pool(z, mask, season, max(horizon, H))  # (B, K, max(h, H))
+        s = error_scale(z, mask, season)  # (B, 1)
+        hidden = self.encode(z, mask, season, pool[..., :H], s)
+        out = self.head(hidden).view(-1, H, len(POOL) + len(LEVELS))
+        weights, offsets = out[..., : len(POOL)].softmax(dim=-1), out[..., len(POOL) :]
+        if horizon > H:  # the last step's weights; offsets growing like sqrt(step)
+            extra = horizon - H
+            growth = torch.sqrt(torch.arange(H + 1, horizon + 1, dtype=z.dtype) / H)
+            weights = torch.cat([weights, weights[:, -1:].expand(-1, extra, -1)], dim=1)
+            offsets = torch.cat([offsets, offsets[:, -1:].expand(-1, extra, -1)], dim=1)
+            growth = torch.cat([torch.ones(H), growth])
+        else:
+            weights, offsets = weights[:, :horizon], offsets[:, :horizon]
+            growth = torch.ones(horizon)
+        combined = (weights * pool[..., :horizon].transpose(1, 2)).sum(dim=-1)  # (B, h)
+        return combined[..., None] + s[..., None] * self.spread(offsets) * growth[:, None]
+
+    @staticmethod
+    def spread(offsets: torch.Tensor) -> torch.Tensor:
+        """Monotone quantile offsets ``(..., Q)`` from raw outputs: the median's is free, the
+        others step away from it by positive amounts."""
+        mid = len(LEVELS) // 2
+        up = nn.functional.softplus(offsets[..., mid + 1 :]).cumsum(dim=-1)
+        down = nn.functional.softplus(offsets[..., :mid]).flip(-1).cumsum(dim=-1).flip(-1)
+        centre = offsets[..., mid : mid + 1]
+        return torch.cat([centre - down, centre, centre + up], dim=-1)
+
+    @torch.no_grad()
+    def pool(self, z, mask, season, horizon: int) -> torch.Tensor:
+        return classical_pool(z, mask, season, horizon).clamp(-TARGET_LIMIT, TARGET_LIMIT)
+
+    def encode(self, z, mask, season, pool, s) -> torch.Tensor:
+        """The summary token's state ``(B, d_model)``."""
+        P, N = self.cfg.patch_len, self.n_patches
+        pad = N * P - z.shape[1]
+        zz = nn.functional.pad(z, (pad, 0)).view(-1, N, P)
+        mm = nn.functional.pad(mask.to(z.dtype), (pad, 0)).view(-1, N, P)
+        patches = self.patch_embedding(torch.cat([zz * mm, mm], dim=-1)) + self.position
+        members = self.pool_embedding(pool) + self.member  # (B, K, d)
+        n = mask.sum(dim=1).to(z.dtype)
+        features = torch.stack(
+            [n.log() / 5, season.to(z.dtype).log() / 4, (pool[:, 1] != pool[:, 0]).any(dim=1)
+             .to(z.dtype), s[:, 0].log()], dim=1,
+        )  # fmt: skip
+        summary = self.summary(features)[:, None]
+        tokens = torch.cat([patches, members, summary], dim=1)
+        real = torch.cat([mm.amax(dim=-1) > 0, torch.ones(len(z), len(POOL) + 1, dtype=torch.bool)],
+                         dim=1)  # fmt: skip
+        allowed = real[:, None, :] | torch.eye(tokens.shape[1], dtype=torch.bool)
+        return self.encoder(tokens, allowed[:, None])[:, -1]
+
+    def loss(self, batch, y: torch.Tensor) -> torch.Tensor:
+        """Scaled quantile loss: ``batch = (values (B, L) NaN-padded, season (B,))``, targets
+        ``y (B, H)`` (NaN where a window has no value)."""
+        values, season = batch
+        z, mask, loc, scale = normalise(values)
+        H = y.shape[1]
+        q = self.normalised_quantiles(z, mask, season, H)
+        target = ((y - loc) / scale).clamp(-TARGET_LIMIT, TARGET_LIMIT)
+        known = ~torch.isnan(target)
+        target = torch.where(known, target, 0.0)
+        s = error_scale(z, mask, season)
+        levels = torch.tensor(LEVELS)
+        diff = target[..., None] - q
+        pinball = torch.maximum(levels * diff, (levels - 1) * diff).mean(dim=-1) / s
+        return (pinball * known).sum() / known.sum().clamp(min=1) * 2
+
+
+class ComboForecaster(NeuralForecaster):
+    """The combination network as a scikit-learn style, probabilistic forecaster.
+
+    Hyperparameters: :class:`ComboConfig` then :class:`~tsfm.training.config.TrainConfig`.
+    ``predict(..., quantiles=[...])`` interpolates the network's nine quantile levels
+    (0.1..0.9; levels outside that range extrapolate its outer spacing with normal tails).
+    The point forecast (``"mean"``) is the median. A constant context is forecast as that
+    constant with no spread.
+    """
+
+    config_class = ComboConfig
+    probabilistic = True
+
+    def _build_module(self, n_channels: int) -> nn.Module:
+        if self.patch_len < 1 or self.context_length < self.patch_len:
+            raise ValueError(
+                f"patch_len must be between 1 and context_length={self.context_length}, "
+                f"got {self.patch_len}"
+            )
+        return Combo(self._config())
+
+    def _min_length(self) -> int:
+        return 1
+
+    def _season(self) -> int:
+        if self.season == "auto":
+            return season_of(getattr(self, "freq_", None))
+        if isinstance(self.season, (int, np.integer)) and self.season >= 1:
+            return int(self.season)
+        raise ValueError(f"season must be a positive int or 'auto', got {self.season!r}")
+
+    def _loop_options(self) -> dict:
+        season = self._season()
+
+        def step(module, x, y):  # standard windows (B, L, C): channels become series
+            values = x.transpose(1, 2).reshape(-1, x.shape[1])
+            target = y[..., : x.shape[2]].transpose(1, 2).reshape(-1, y.shape[1])
+            values = cut_contexts(values, self.short_context_prob if module.training else 0.0)
+            return module.loss((values, torch.full((len(values),), season)), target)
+
+        return {"step_fn": step}
+
+    def fit_windows(self, windows, validation=None) -> ComboForecaster:
+        """Train the network on ready-made windows (pretraining: a
+        :class:`~tsfm.pretrained.windows.CorpusWindows` of series of many frequencies, each
+        window with its own context length and season) through the one training loop.
+        Sets ``module_``, ``history_`` and ``n_params_``; the model then needs ``fit(data)``
+        (with ``max_epochs=0``) before it forecasts."""
+        from tsfm.models.weights import load_into, read_weights
+        from tsfm.training.loop import train
+
+        cfg = self._train_config()
+        with torch_threads(cfg.n_threads):
+            torch.manual_seed(cfg.random_state)
+            module = self._build_module(1)
+            if cfg.init_weights:
+                load_into(module, read_weights(cfg.init_weights), cfg.init_weights)
+            self.history_ = train(module, windows, validation, cfg,
+                                  step_fn=lambda m, x, y: m.loss(x, y))  # fmt: skip
+        self.module_ = module
+        self.n_params_ = sum(p.numel() for p in module.parameters())
+        return self
+
+    def _predict_batch(self, context, mask, horizon, quantiles):
+        N, L, C = context.shape
+        context = np.where(mask[..., None], context, np.nan)[:, -self.context_length :]
+        values = torch.from_numpy(context.transpose(0, 2, 1).reshape(N * C, -1))
+        season = torch.full((N * C,), self._season())
+        q = self.quantile_forecast(values.double(), season, horizon)  # (N*C, H, Q)
+        q = q.reshape(N, C, horizon, len(LEVELS)).transpose(0, 2, 1, 3)  # (N, H, C, Q)
+        out = {"mean": q[..., len(LEVELS) // 2]}
+        for level in quantiles or ():
+            out[f"q{level}"] = interpolate_levels(q, level)
+        return out
+
+    def quantile_forecast(self, values: torch.Tensor, season: torch.Tensor, horizon: int):
+        """Quantiles ``(B, horizon, 9)`` (float64 numpy) of NaN-padded contexts ``(B, L)``."""
+        outputs = []
+        with torch_threads(self.n_threads), torch.inference_mode():
+            self.module_.eval()
+            for start in range(0, len(values), 256):
+                part = slice(start, start + 256)
+                outputs.append(self.module_(values[part].float(), season[part], horizon))
+        q = torch.cat(outputs).double().numpy()
+        z = values.numpy()
+        lo, hi = np.nanmin(z, axis=1), np.nanmax(z, axis=1)
+        constant = lo == hi
+        q[constant] = lo[constant, None, None]
+        return np.sort(q, axis=-1)
+
+    @classmethod
+    def _test_params(cls) -> dict:
+        return {
+            "context_length": 32, "prediction_length": 8, "patch_len": 8, "d_model": 16,
+            "n_heads": 2, "d_ff": 32, "n_layers": 1, "max_epochs": 2, "batch_size": 32,
+            "learning_rate": 1e-3, "verbose": 0, "n_threads": 1,
+        }  # fmt: skip
+
+
+def cut_contexts(values: torch.Tensor, prob: float, shortest: int = 8) -> torch.Tensor:
+    """``values (B, L)`` with a ``prob`` share of rows cut to a random suffix of at least
+    ``shortest`` values (the rest NaN), as short series arrive at prediction."""
+    B, L = values.shape
+    if prob <= 0 or L <= shortest:
+        return values
+    keep = torch.exp(torch.empty(B).uniform_(math.log(shortest), math.log(L))).long()
+    keep = torch.where(torch.rand(B) < prob, keep, L)
+    return values.masked_fill(torch.arange(L)[None, :] < (L - keep)[:, None], float("nan"))
+
+
+def interpolate_levels(q: np.ndarray, level: float) -> np.ndarray:
+    """The ``level`` quantile from the nine of :data:`LEVELS` along the last axis: linear
+    between them, normal tails outside (the outer spacing scaled by the normal's)."""
+    from scipy.stats import norm
+
+    levels = np.array(LEVELS)
+    if levels[0] <= level <= levels[-1]:
+        k = min(np.searchsorted(levels, level, side="right") - 1, len(levels) - 2)
+        w = (level - levels[k]) / (levels[k + 1] - levels[k])
+        return q[..., k] * (1 - w) + q[..., k + 1] * w
+    inner, outer = (1, 0) if level < levels[0] else (-2, -1)
+    ratio = (norm.ppf(level) - norm.ppf(levels[outer])) / (
+        norm.ppf(levels[outer]) - norm.ppf(levels[inner])
+    )
+    return q[..., outer] + ratio * (q[..., outer] - q[..., inner])
