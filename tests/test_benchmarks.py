@@ -146,3 +146,51 @@ def test_official_seed_comparison_reads_finished_logs_and_our_current_seeds(tmp_
     assert "| ours | 3 | 0.0970 | 0.0020 | +4.3% |" in text
     tests = "Welch's t = 1.31 (p = 0.285), Mann-Whitney U = 5 (p = 0.400)"
     assert f"Ours against official: mean +2.1%, {tests}." in text
+
+
+def last_value(history, horizon, quantiles):
+    """A stand-in zero-shot model for the low-frequency runner: the last value."""
+    import pandas as pd
+
+    parts = []
+    for uid, y in history.groupby("unique_id")[["ds", "y"]]:
+        freq = pd.infer_freq(y["ds"])
+        ds = pd.date_range(y["ds"].iloc[-1], periods=horizon + 1, freq=freq)[1:]
+        level = {c: y["y"].iloc[-1] for c in ["mean", *(f"q{q}" for q in quantiles)]}
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, **level}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_lowfreq_zero_shot_runner_scores_every_model_and_caches_the_baselines(tmp_path):
+    import numpy as np
+
+    from tsfm.benchmarks.zero_shot_lowfreq import relative_table, run
+
+    from .test_collections import collection_or_skip
+
+    names = ["bis_house_prices", "exchange_rates_yearly"]
+    for name in names:
+        collection_or_skip(name)
+    # Theta (about a second a series here) is left out to keep the test short
+    metrics = run("tsfm-small-v2", names, max_series=5, cache=tmp_path, baselines=("Naive", "ETS"))
+    models = set(metrics["model"])
+    assert {"Naive", "SeasonalNaive", "ETS", "tsfm-small-v2"} <= models and "Theta" not in models
+    assert ("fracast" in models) != ("fracast" in metrics.attrs["skipped"])
+    assert metrics.groupby("model").size().eq(10).all()
+    for metric in ("mase", "wql"):
+        table = relative_table(metrics, "collection", metric)
+        assert np.isfinite(table[sorted(models)].to_numpy()).all()
+        assert (table["SeasonalNaive"] == 1).all() and table["strict"].all()
+        group = relative_table(metrics, "group", metric)
+        assert list(group.index) == ["quarterly", "yearly"] and (group["series"] == 5).all()
+    cached = sorted(p.name for p in (tmp_path / "lowfreq").iterdir())
+    assert sum(p.endswith("-ETS.csv") for p in cached) == 2
+    # a new model: the deterministic baselines are read back, not recomputed
+    again = run(last_value, names, 5, cache=tmp_path, baselines=("Naive", "ETS"), peers=False)
+    mine = again[again["model"] == "last_value"].reset_index(drop=True)
+    naive = again[again["model"] == "Naive"].reset_index(drop=True)
+    np.testing.assert_allclose(mine["mase"], naive["mase"])
+    ets = metrics[metrics["model"] == "ETS"].reset_index(drop=True)
+    cached_ets = again[again["model"] == "ETS"].reset_index(drop=True)
+    np.testing.assert_allclose(cached_ets["mase"], ets["mase"])
+    assert np.allclose(cached_ets["seconds"], ets["seconds"])

@@ -172,6 +172,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         from tsfm.pretrained import DEFAULT_MODEL
 
         args.pretrained = DEFAULT_MODEL
+    if args.zero_shot and args.lowfreq:
+        from tsfm.benchmarks.zero_shot_lowfreq import main as lowfreq_main
+
+        return lowfreq_main(args)
     if args.zero_shot:
         from tsfm.benchmarks.zero_shot import main as zero_shot_main
 
@@ -251,6 +255,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="score a pretrained model's zero-shot prediction settings on M4 validation windows",
     )
+    p.add_argument(
+        "--lowfreq",
+        action="store_true",
+        help="with --zero-shot: the low-frequency real collections (tsfm.collections) instead",
+    )
+    p.add_argument(
+        "--collections", nargs="+", default=None,
+        help="with --lowfreq: collection names (default: all)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-series", type=int, default=150,
+        help="with --lowfreq: series per collection at most (a seeded sample; default 150)",
+    )  # fmt: skip
+    p.add_argument("--seed", type=int, default=0, help="with --lowfreq: seed of the sample")
     p.add_argument(
         "--baselines-only",
         action="store_true",
