@@ -23,8 +23,9 @@ their own h-step spread); a model without quantiles would score with its point f
 level, i.e. its absolute error over ``sum |y|``. Relative MASE (WQL) of a collection: the
 geometric mean over its series of MASE(model) / MASE(SeasonalNaive); series where
 SeasonalNaive's score is zero or undefined (a constant seasonal history, a zero test part) are
-left out and counted. Per frequency group: the same geometric mean over all series of the
-group's collections.
+left out and counted. A series a model forecasts with NaN or inf scores NaN for that model, is
+left out of its ratios and listed in the report. Per frequency group: the same geometric mean
+over all series of the group's collections.
 
 The deterministic rows (ETS, Theta, fracast) are cached per collection and sample in
 ``<output>/zero_shot_baselines/lowfreq/`` (the file name holds a hash of the sampled histories
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -152,7 +154,8 @@ def score(
     history: pd.DataFrame, test: pd.DataFrame, forecast: pd.DataFrame, season: int, label: str
 ) -> pd.DataFrame:
     """Per-series MASE and WQL of ``forecast`` (``unique_id`` and ``ds`` or ``step``, ``mean``,
-    ``q<level>``) against ``test``; ``label`` names the model in errors."""
+    ``q<level>``) against ``test``; ``label`` names the model in errors. A series with a
+    non-finite forecast is marked ``failed`` and scores NaN (with a warning)."""
     ids, hist = _series(history)
     horizon = len(test) // len(ids)
     y = test.sort_values(["unique_id", "ds"])["y"].to_numpy().reshape(len(ids), horizon)
@@ -166,10 +169,11 @@ def score(
         raise ValueError(f"{label}: forecast timestamps differ from the test timestamps")
     columns = ["mean", *(f"q{q}" for q in QUANTILES if f"q{q}" in forecast.columns)]
     values = forecast[columns].to_numpy(dtype=np.float64)
-    if not np.isfinite(values).all():
-        bad = forecast["unique_id"].to_numpy()[~np.isfinite(values).all(axis=1)][0]
-        raise ValueError(f"{label}: non-finite forecast for series {bad!r}")
     values = values.reshape(len(ids), horizon, len(columns))
+    failed = ~np.isfinite(values).all(axis=(1, 2))
+    if failed.any():
+        warnings.warn(f"{label}: non-finite forecasts for {failed.sum()} series, e.g. "
+                      f"{str(ids[failed][0])!r}; they score NaN", stacklevel=2)  # fmt: skip
     rows = []
     with np.errstate(divide="ignore", invalid="ignore"):
         for i, uid in enumerate(ids):
@@ -181,7 +185,9 @@ def score(
                 "mase": M.mase(y[i], point, M.seasonal_scale(hist[i], season)),
                 "wql": float(np.mean([M.weighted_quantile_loss(y[i], f, q) for q, f in levels])),
             })  # fmt: skip
-    return pd.DataFrame(rows)
+    metrics = pd.DataFrame(rows)
+    metrics.loc[failed, ["mase", "wql"]] = np.nan
+    return metrics.assign(failed=failed)
 
 
 def _tag(history: pd.DataFrame, test: pd.DataFrame) -> str:
@@ -273,8 +279,9 @@ def run(
     -------
     pd.DataFrame
         One row per collection, model and series: ``collection``, ``group``, ``strict``,
-        ``unique_id``, ``mase``, ``wql``, ``model``, ``seconds`` (the model's time on the whole
-        collection). ``attrs["skipped"]``: model to reason, for peers that could not run.
+        ``unique_id``, ``mase``, ``wql``, ``failed`` (non-finite forecast), ``model``,
+        ``seconds`` (the model's time on the whole collection). ``attrs["skipped"]``: model to
+        reason, for peers that could not run.
     """
     names = list(COLLECTIONS) if collections is None else list(collections)
     baselines = tuple(dict.fromkeys([REFERENCE, *baselines]))
@@ -425,6 +432,12 @@ def main(args) -> int:
         strict = relative_table(metrics[metrics["strict"]], "group", metric)
         lines += [f"### Relative {metric.upper()} per group, strict zero-shot collections only",
                   "", _markdown(strict), ""]  # fmt: skip
+    failed = metrics[metrics["failed"].astype(bool)]
+    if len(failed):
+        counts = failed.groupby(["collection", "model"]).size().rename("series").reset_index()
+        lines += ["## Non-finite forecasts", "",
+                  "Series a model forecast with NaN or inf: left out of its ratios.", "",
+                  counts.to_markdown(index=False), ""]  # fmt: skip
     seconds = metrics.groupby(["model", "collection"])["seconds"].first().groupby("model").sum()
     counts = metrics.groupby("model").size()
     timing = pd.DataFrame({"seconds": seconds, "series_per_s": counts / seconds})
