@@ -285,13 +285,39 @@ def trend_season_noise(rng: np.random.Generator, n: int, season: int) -> np.ndar
     return np.abs(trend) * (1 + cycle) * noise
 
 
+def clean_shape(rng: np.random.Generator, n: int, season: int) -> np.ndarray:
+    """A textbook series with little or no noise: a line, exponential growth or decay, a
+    repeated seasonal pattern (alone or on a line), a constant, or a step to a new level.
+    These are what a user tries first, and a forecast must follow them exactly."""
+    t = np.arange(n, dtype=float)
+    pattern = rng.normal(0, 1, season) if season > 1 else np.zeros(1)
+    kind = rng.integers(0, 6)
+    if kind == 0:
+        x = rng.normal(0, 1) * t
+    elif kind == 1:
+        x = np.exp(rng.normal(0, 0.05) * t * min(1.0, 40 / n))
+    elif kind == 2:
+        x = pattern[np.arange(n) % len(pattern)] + rng.normal(0, 0.05) * t * (rng.random() < 0.5)
+    elif kind == 3:
+        x = np.zeros(n)
+    elif kind == 4:
+        x = np.where(t >= rng.integers(n // 4, max(n // 4 + 1, n - 2)), rng.normal(0, 3), 0.0)
+    else:
+        x = rng.normal(0, 1) * t + pattern[np.arange(n) % len(pattern)] * rng.uniform(0, 5)
+    noise = rng.choice([0.0, 0.001, 0.01, 0.05]) * (np.std(x) + 1e-3)
+    return x + rng.normal(0, 1, n) * noise
+
+
 def low_frequency_series(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """A short series of a random frequency group and its season length: an ETS path, a
     trend x season x noise draw, a random walk with drift, an AR process with trend, or a
-    Gaussian-process sample (1/5 each), shifted and scaled at random."""
+    Gaussian-process sample (0.19 each), or a clean textbook shape (0.05), shifted and scaled
+    at random."""
     group = list(GROUPS)[rng.choice(len(GROUPS), p=[0.25, 0.2, 0.25, 0.1, 0.1, 0.1])]
     season, shortest, longest = GROUPS[group]
     n = int(np.exp(rng.uniform(np.log(shortest), np.log(longest))))
+    if rng.random() < 0.05:
+        return clean_shape(rng, n, season) * rng.lognormal(0, 2) + rng.normal(0, 5), season
     kind = rng.integers(0, 5)
     if kind == 0:
         x = ets_path(rng, n, season)
@@ -305,6 +331,6 @@ def low_frequency_series(rng: np.random.Generator) -> tuple[np.ndarray, int]:
         x = gaussian_process(rng, n)
         if season > 1 and season < n / 2 and rng.random() < 0.5:
             x = x + seasonality(rng, n, periods=[season]) * rng.uniform(0.1, 0.5)
-    if rng.random() < 0.15:
+    if rng.random() < 0.25:
         x = x + level_shifts(rng, n) * (np.std(x) + 1e-3)
     return x * rng.lognormal(0, 2) + rng.normal(0, 5) * (rng.random() < 0.3), season

@@ -45,8 +45,11 @@ def season_of(freq: str | None) -> int:
         return 1
     from gluonts.time_feature import get_seasonality
 
-    base = "".join(c for c in str(freq).split("-")[0] if c.isalpha())
-    return SEASONS.get(base, int(get_seasonality(freq)))
+    head = str(freq).split("-")[0]
+    base = "".join(c for c in head if c.isalpha())
+    if base in SEASONS and head == base:  # a multiple (e.g. "7D", weekly) has gluonts' season
+        return SEASONS[base]
+    return int(get_seasonality(freq))
 
 
 @dataclass
@@ -67,6 +70,9 @@ class ComboConfig:
     short_context_prob : float
         Share of fine-tuning windows whose context is cut to a random suffix (at least 8
         values), so the model keeps forecasting short series well.
+    flip_average : bool
+        Prediction: average the forecast of each context with the mirrored forecast of its
+        negation (as TimesFM does), so that ``-x`` is forecast as ``-forecast(x)``.
     """
 
     context_length: int = 256
@@ -79,6 +85,7 @@ class ComboConfig:
     dropout: float = 0.1
     season: int | str = "auto"
     short_context_prob: float = 0.5
+    flip_average: bool = True
 
 
 def normalise(values: torch.Tensor):
@@ -301,7 +308,11 @@ class ComboForecaster(NeuralForecaster):
             self.module_.eval()
             for start in range(0, len(values), 256):
                 part = slice(start, start + 256)
-                outputs.append(self.module_(values[part].float(), season[part], horizon))
+                q = self.module_(values[part].float(), season[part], horizon)
+                if self.flip_average:
+                    mirrored = self.module_(-values[part].float(), season[part], horizon)
+                    q = (q - mirrored.flip(-1)) / 2
+                outputs.append(q)
         q = torch.cat(outputs).double().numpy()
         z = values.numpy()
         lo, hi = np.nanmin(z, axis=1), np.nanmax(z, axis=1)
