@@ -32,6 +32,8 @@ from tsfm.nn.smoothing import POOL, classical_pool
 
 #: The quantile levels the network outputs.
 LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+#: Soft cap of a window's scaled loss (see :meth:`Combo.loss`).
+LOSS_CAP = 5.0
 #: Normalised targets are clipped to this many context deviations (as in Sundial).
 TARGET_LIMIT = 50.0
 #: Season lengths by pandas frequency prefix where they differ from gluonts' (daily data has a
@@ -102,7 +104,7 @@ def normalise(values: torch.Tensor):
 
 def error_scale(z: torch.Tensor, mask: torch.Tensor, season: torch.Tensor) -> torch.Tensor:
     """Mean absolute seasonal difference ``(B, 1)`` of the observed context (lag 1 where the
-    context is shorter than two seasons), the MASE scale; floored at 0.01 deviations."""
+    context is shorter than two seasons), the MASE scale; floored at 0.1 deviations."""
     B, L = z.shape
     out = z.new_zeros(B)
     for m in season.unique().tolist():
@@ -121,7 +123,7 @@ def error_scale(z: torch.Tensor, mask: torch.Tensor, season: torch.Tensor) -> to
             total = torch.where(use, diff.sum(dim=1), total)
             count = torch.where(use, both.sum(dim=1).to(zz.dtype), count)
         out[rows] = total / count.clamp(min=1)
-    return out.clamp(min=0.01)[:, None]
+    return out.clamp(min=0.1)[:, None]
 
 
 class Combo(nn.Module):
@@ -149,23 +151,39 @@ class Combo(nn.Module):
             bias[:, K:] = -1.5
             bias[:, K + Q // 2] = 0.0
 
-    def forward(self, values: torch.Tensor, season: torch.Tensor, horizon: int) -> torch.Tensor:
+    def forward(self, values: torch.Tensor, season: torch.Tensor, horizon: int,
+                flip: bool = False) -> torch.Tensor:  # fmt: skip
         """Quantiles ``(B, horizon, len(LEVELS))`` on the input's scale for NaN-padded
-        contexts ``values (B, L)`` (``L <= context_length``) with season lengths ``(B,)``."""
+        contexts ``values (B, L)`` (``L <= context_length``) with season lengths ``(B,)``;
+        ``flip`` averages with the mirrored quantiles of the negated contexts."""
         z, mask, loc, scale = normalise(values)
-        q = self.normalised_quantiles(z, mask, season, horizon)
+        q = self.normalised_quantiles(z, mask, season, horizon, flip)
         return q * scale[..., None] + loc[..., None]
 
-    def normalised_quantiles(self, z, mask, season, horizon: int) -> torch.Tensor:
+    def normalised_quantiles(self, z, mask, season, horizon: int, flip: bool = False):
+        """Quantiles ``(B, horizon, Q)`` of normalised contexts ``z (B, L)``."""
         H = self.cfg.prediction_length
         pool = self.pool(z, mask, season, max(horizon, H))  # (B, K, max(h, H))
         s = error_scale(z, mask, season)  # (B, 1)
-        hidden = self.encode(z, mask, season, pool[..., :H], s)
+        if not flip:
+            return self.combine(self.encode(z, mask, season, pool[..., :H], s), pool, s, horizon)
+        # the pool of -z is -pool (it is equivariant): only the encoder runs twice
+        both = self.encode(torch.cat([z, -z]), torch.cat([mask, mask]), torch.cat([season, season]),
+                           torch.cat([pool, -pool])[..., :H], torch.cat([s, s]))  # fmt: skip
+        B = len(z)
+        q = self.combine(both[:B], pool, s, horizon)
+        mirrored = self.combine(both[B:], -pool, s, horizon)
+        return (q - mirrored.flip(-1)) / 2
+
+    def combine(self, hidden, pool, s, horizon: int) -> torch.Tensor:
+        """Quantiles ``(B, horizon, Q)`` from the summary state ``(B, d_model)``, the pool
+        ``(B, K, >= horizon)`` and the error scale ``(B, 1)``."""
+        H = self.cfg.prediction_length
         out = self.head(hidden).view(-1, H, len(POOL) + len(LEVELS))
         weights, offsets = out[..., : len(POOL)].softmax(dim=-1), out[..., len(POOL) :]
         if horizon > H:  # the last step's weights; offsets growing like sqrt(step)
             extra = horizon - H
-            growth = torch.sqrt(torch.arange(H + 1, horizon + 1, dtype=z.dtype) / H)
+            growth = torch.sqrt(torch.arange(H + 1, horizon + 1, dtype=pool.dtype) / H)
             weights = torch.cat([weights, weights[:, -1:].expand(-1, extra, -1)], dim=1)
             offsets = torch.cat([offsets, offsets[:, -1:].expand(-1, extra, -1)], dim=1)
             growth = torch.cat([torch.ones(H), growth])
@@ -211,19 +229,29 @@ class Combo(nn.Module):
 
     def loss(self, batch, y: torch.Tensor) -> torch.Tensor:
         """Scaled quantile loss: ``batch = (values (B, L) NaN-padded, season (B,))``, targets
-        ``y (B, H)`` (NaN where a window has no value)."""
+        ``y (B, H)`` (NaN where a window has no value).
+
+        Each window's mean pinball loss over its known targets, in units of its MASE scale
+        (twice the mean over levels: the MAE of a median), is softly capped
+        (``c log(1 + loss / c)``, ``c =`` :data:`LOSS_CAP`) so that a window whose context
+        says nothing of its future (zeros, then the start of an epidemic) cannot drown the
+        batch; windows with a constant context are left out (prediction returns the constant).
+        """
         values, season = batch
         z, mask, loc, scale = normalise(values)
         H = y.shape[1]
         q = self.normalised_quantiles(z, mask, season, H)
         target = ((y - loc) / scale).clamp(-TARGET_LIMIT, TARGET_LIMIT)
-        known = ~torch.isnan(target)
+        known = ~torch.isnan(target) & (z != 0).any(dim=1, keepdim=True)
         target = torch.where(known, target, 0.0)
         s = error_scale(z, mask, season)
         levels = torch.tensor(LEVELS)
         diff = target[..., None] - q
-        pinball = torch.maximum(levels * diff, (levels - 1) * diff).mean(dim=-1) / s
-        return (pinball * known).sum() / known.sum().clamp(min=1) * 2
+        pinball = 2 * torch.maximum(levels * diff, (levels - 1) * diff).mean(dim=-1) / s
+        count = known.sum(dim=1)
+        per_window = (pinball * known).sum(dim=1) / count.clamp(min=1)
+        capped = LOSS_CAP * torch.log1p(per_window / LOSS_CAP)
+        return (capped * (count > 0)).sum() / (count > 0).sum().clamp(min=1)
 
 
 class ComboForecaster(NeuralForecaster):
@@ -308,11 +336,8 @@ class ComboForecaster(NeuralForecaster):
             self.module_.eval()
             for start in range(0, len(values), 256):
                 part = slice(start, start + 256)
-                q = self.module_(values[part].float(), season[part], horizon)
-                if self.flip_average:
-                    mirrored = self.module_(-values[part].float(), season[part], horizon)
-                    q = (q - mirrored.flip(-1)) / 2
-                outputs.append(q)
+                outputs.append(self.module_(values[part].float(), season[part], horizon,
+                                            flip=self.flip_average))  # fmt: skip
         q = torch.cat(outputs).double().numpy()
         z = values.numpy()
         lo, hi = np.nanmin(z, axis=1), np.nanmax(z, axis=1)
