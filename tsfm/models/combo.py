@@ -300,8 +300,9 @@ class ComboForecaster(NeuralForecaster):
         """Train the network on ready-made windows (pretraining: a
         :class:`~tsfm.pretrained.windows.CorpusWindows` of series of many frequencies, each
         window with its own context length and season) through the one training loop.
-        Sets ``module_``, ``history_`` and ``n_params_``; the model then needs ``fit(data)``
-        (with ``max_epochs=0``) before it forecasts."""
+        Sets ``module_``, ``history_`` and ``n_params_``; export the weights
+        (:func:`tsfm.models.weights.export_weights`, as ``tsfm pretrain`` does) and forecast
+        through :func:`tsfm.from_pretrained` or ``init_weights=``."""
         from tsfm.models.weights import load_into, read_weights
         from tsfm.training.loop import train
 
@@ -311,8 +312,10 @@ class ComboForecaster(NeuralForecaster):
             module = self._build_module(1)
             if cfg.init_weights:
                 load_into(module, read_weights(cfg.init_weights), cfg.init_weights)
-            self.history_ = train(module, windows, validation, cfg,
-                                  step_fn=lambda m, x, y: m.loss(x, y))  # fmt: skip
+            self.history_ = train(
+                module, windows, validation, cfg, settings=self.get_params(deep=False),
+                step_fn=lambda m, x, y: m.loss(x, y),
+            )  # fmt: skip
         self.module_ = module
         self.n_params_ = sum(p.numel() for p in module.parameters())
         return self
@@ -348,7 +351,7 @@ class ComboForecaster(NeuralForecaster):
     @classmethod
     def _test_params(cls) -> dict:
         return {
-            "context_length": 32, "prediction_length": 8, "patch_len": 8, "d_model": 16,
+            "context_length": 48, "prediction_length": 12, "patch_len": 8, "d_model": 16,
             "n_heads": 2, "d_ff": 32, "n_layers": 1, "max_epochs": 2, "batch_size": 32,
             "learning_rate": 1e-3, "verbose": 0, "n_threads": 1,
         }  # fmt: skip
