@@ -271,3 +271,18 @@ def test_integer_and_multiindex_column_names_come_back_unchanged(tmp_path):
     assert set(result.forecasts["unique_id"]) == {("north", "load", 1), ("north", "price", 1)}
     only = tsfm.Naive(prediction_length=3).fit(multi.iloc[:, [1]], target=("north", "price", 1))
     assert only.predict().columns.tolist() == [("north", "price", 1)]
+
+
+def test_many_regular_series_with_one_gap_is_still_caught():
+    # regular series are checked against one shared grid; a gap in one of them must still
+    # be found and named, whatever the others look like
+    frames = [
+        pd.DataFrame({"unique_id": f"s{i}", "y": np.arange(30.0),
+                      "ds": pd.date_range(f"{2000 + i}-01-01", periods=30, freq="MS")})
+        for i in range(5)
+    ]  # fmt: skip
+    frames[3] = frames[3].drop(index=7)
+    with pytest.raises(ValueError, match="'s3'.*missing from the MS grid"):
+        to_panel(pd.concat(frames))
+    panel = to_panel(pd.concat(frames), fill_missing="interpolate")
+    assert [len(v) for v in panel.values] == [30] * 5

@@ -275,12 +275,15 @@ def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
     else:
         offset = _common_offset(indexes, spec, fill_missing)
     ids, values, observed, starts, past, future, static = [], [], [], [], [], [], []
+    grid = _shared_grid(indexes.values(), offset)
     for sid, frame in frames.items():
         label = _label(spec, sid)
         _check_numeric(frame, label)
         if spec.static_covariates:
             static.append(_static_row(frame[list(spec.static_covariates)], label))
-        frame = _regularise(frame.set_axis(indexes[sid]), offset, label, fill_missing)
+        frame = frame.set_axis(indexes[sid])
+        if not _on_grid(frame.index, grid):
+            frame = _regularise(frame, offset, label, fill_missing)
         target_block, mask = _fill(frame[list(spec.targets)], label, fill_missing)
         ids.append(sid)
         values.append(target_block)
@@ -419,6 +422,35 @@ def _infer_offset(index: pd.DatetimeIndex, label: str, fill_missing: str) -> pd.
         f"{label}: irregular timestamps, no frequency could be inferred (most common step "
         f"{common}, {gaps} other steps, the first after {first}); {hint}"
     )
+
+
+#: Longest shared grid :func:`_shared_grid` builds (timestamps).
+SHARED_GRID_LIMIT = 2_000_000
+
+
+def _shared_grid(indexes, offset) -> pd.DatetimeIndex | None:
+    """One grid at ``offset`` from the earliest to the latest timestamp of all series, so that
+    a regular series is checked by a slice comparison instead of a grid of its own (building a
+    month or quarter grid takes milliseconds per series); None when it would be too long."""
+    indexes = list(indexes)
+    if len(indexes) < 2:
+        return None
+    first = min(index[0] for index in indexes)
+    last = max(index[-1] for index in indexes)
+    step = min((index[1] - index[0] for index in indexes if len(index) > 1), default=None)
+    if step is None or step <= pd.Timedelta(0) or (last - first) / step > SHARED_GRID_LIMIT:
+        return None
+    grid = pd.date_range(first, last, freq=offset)
+    return grid if len(grid) and grid[0] == first else None
+
+
+def _on_grid(index: pd.DatetimeIndex, grid: pd.DatetimeIndex | None) -> bool:
+    """Whether ``index`` is a contiguous slice of ``grid``."""
+    if grid is None:
+        return False
+    start = grid.searchsorted(index[0])
+    stamps = grid.asi8[start : start + len(index)]
+    return len(stamps) == len(index) and np.array_equal(stamps, index.asi8)
 
 
 def _regularise(frame: pd.DataFrame, offset, label: str, fill_missing: str) -> pd.DataFrame:
