@@ -164,7 +164,7 @@ def last_value(history, horizon, quantiles):
 def test_lowfreq_zero_shot_runner_scores_every_model_and_caches_the_baselines(tmp_path):
     import numpy as np
 
-    from tsfm.benchmarks.zero_shot_lowfreq import relative_table, run
+    from tsfm.benchmarks.zero_shot_lowfreq import per_series, relative_table, run
 
     from .test_collections import collection_or_skip
 
@@ -183,6 +183,8 @@ def test_lowfreq_zero_shot_runner_scores_every_model_and_caches_the_baselines(tm
         assert (table["SeasonalNaive"] == 1).all() and table["strict"].all()
         group = relative_table(metrics, "group", metric)
         assert list(group.index) == ["quarterly", "yearly"] and (group["series"] == 5).all()
+    wide = per_series(metrics)
+    assert len(wide) == 10 and np.isfinite(wide["mase_tsfm-small-v2"]).all()
     cached = sorted(p.name for p in (tmp_path / "lowfreq").iterdir())
     assert sum(p.endswith("-ETS.csv") for p in cached) == 2
     # a new model: the deterministic baselines are read back, not recomputed

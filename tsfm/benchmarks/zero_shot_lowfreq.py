@@ -380,6 +380,18 @@ def speed(
             "n_threads": n_threads}  # fmt: skip
 
 
+def per_series(metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per collection and series, columns ``mase_<model>`` and ``wql_<model>`` (NaN
+    where the model's forecast was not finite)."""
+    keys = ["collection", "group", "strict", "unique_id"]
+    models = list(dict.fromkeys(metrics["model"]))
+    wide = metrics.set_index([*keys, "model"])[["mase", "wql"]].unstack("model")
+    wide = wide[[(m, model) for m in ("mase", "wql") for model in models]]
+    wide.columns = [f"{metric}_{model}" for metric, model in wide.columns]
+    order = metrics[keys].drop_duplicates().set_index(keys).index
+    return wide.reindex(order).reset_index()
+
+
 def _markdown(table: pd.DataFrame) -> str:
     return table.astype(object).to_markdown(floatfmt=".3f")  # counts stay integers
 
@@ -462,6 +474,6 @@ def main(args) -> int:
         print(lines[-2], flush=True)
     (out / report).write_text("\n".join(lines))
     csv = out / (Path(report).stem.lower() + ".csv")
-    metrics.to_csv(csv, index=False, float_format="%.6g")
+    per_series(metrics).to_csv(csv, index=False, float_format="%.6g")
     print(f"written: {out / report}, {csv}", flush=True)
     return 0
