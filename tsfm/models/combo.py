@@ -29,6 +29,7 @@ from torch import nn
 from tsfm.models.neural import NeuralForecaster, torch_threads
 from tsfm.nn import TransformerEncoder
 from tsfm.nn.smoothing import POOL, classical_pool
+from tsfm.params import FLAG, POSITIVE, RATE, SHARE, param
 
 #: The quantile levels the network outputs.
 LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -77,17 +78,17 @@ class ComboConfig:
         negation (as TimesFM does), so that ``-x`` is forecast as ``-forecast(x)``.
     """
 
-    context_length: int = 256
-    prediction_length: int = 64
-    patch_len: int = 8
-    d_model: int = 64
-    n_heads: int = 4
-    d_ff: int = 128
-    n_layers: int = 2
-    dropout: float = 0.1
-    season: int | str = "auto"
-    short_context_prob: float = 0.5
-    flip_average: bool = True
+    context_length: int = param(256, POSITIVE)
+    prediction_length: int = param(64, POSITIVE)
+    patch_len: int = param(8, POSITIVE)
+    d_model: int = param(64, POSITIVE)
+    n_heads: int = param(4, POSITIVE)
+    d_ff: int = param(128, POSITIVE)
+    n_layers: int = param(2, POSITIVE)
+    dropout: float = param(0.1, RATE)
+    season: int | str = param("auto", POSITIVE | "auto")
+    short_context_prob: float = param(0.5, SHARE)
+    flip_average: bool = param(True, FLAG)
 
 
 def normalise(values: torch.Tensor):
@@ -266,6 +267,7 @@ class ComboForecaster(NeuralForecaster):
 
     config_class = ComboConfig
     probabilistic = True
+    default_pretrained = "tsfm-combo"
 
     def _build_module(self, n_channels: int) -> nn.Module:
         if self.patch_len < 1 or self.context_length < self.patch_len:

@@ -12,7 +12,10 @@ A model file defines an architecture dataclass (its hyperparameters, each writte
 The forecaster's ``__init__`` is generated from the architecture dataclass followed by
 :class:`~tsfm.training.config.TrainConfig` (whose defaults a model may replace with a
 ``training_defaults`` dataclass): keyword-only, storing every value unchanged, with a
-real signature, so scikit-learn's ``get_params``/``set_params``/``clone`` work.
+real signature, so scikit-learn's ``get_params``/``set_params``/``clone`` work. The
+dataclasses' fields carry each hyperparameter's constraint (:func:`tsfm.params.param`): they
+become the class's ``_parameter_constraints``, and the stored values are checked against them
+(:meth:`~tsfm.base.BaseForecaster._check_params`).
 
 Scaling: training series are standardised per series and channel with their training mean and
 standard deviation (``scaler_``), in float64, before the float32 network sees them; at
@@ -39,7 +42,8 @@ from torch import nn
 from tsfm.base import BaseForecaster
 from tsfm.models.calibration import CALIBRATION_WINDOWS, fit_spread
 from tsfm.models.weights import load_into, read_weights
-from tsfm.training.config import LOSSES, TrainConfig, lookup
+from tsfm.params import field_constraints
+from tsfm.training.config import LOSSES, TrainConfig, lookup, seed_of
 from tsfm.training.loop import train
 from tsfm.training.windows import WindowSet
 
@@ -60,6 +64,7 @@ def _generated_init(fields: list[dataclasses.Field], overrides: dict):
             raise TypeError(f"{type(self).__name__} got unknown hyperparameters {unknown}")
         for name in names:
             setattr(self, name, params.get(name, defaults[name]))
+        self._check_params()
 
     parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     parameters += [
@@ -92,13 +97,35 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     #: Optional dataclass whose fields replace TrainConfig defaults for this model.
     training_defaults: ClassVar[type | None] = None
 
+    #: The shipped pretrained model :meth:`from_pretrained` loads when given no name.
+    default_pretrained: ClassVar[str | None] = None
+
+    @classmethod
+    def from_pretrained(cls, name_or_path=None, **overrides):
+        """A shipped (or exported) pretrained model of this class (default
+        ``default_pretrained``): see :func:`tsfm.pretrained.from_pretrained`.
+
+        ``fit(data)`` then forecasts zero-shot; ``max_epochs=`` fine-tunes instead.
+        """
+        from tsfm.pretrained import from_pretrained
+
+        name = name_or_path or cls.default_pretrained
+        if name is None:
+            raise ValueError(f"no pretrained {cls.__name__} ships with tsfm; pass a folder")
+        model = from_pretrained(name, **overrides)
+        if not isinstance(model, cls):
+            raise ValueError(f"{name!r} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "config_class" in cls.__dict__:
-            output = dataclasses.fields(cls.output_class) if cls.output_class else ()
-            fields = dataclasses.fields(cls.config_class) + output + dataclasses.fields(TrainConfig)
+            configs = [cls.config_class, *([cls.output_class] if cls.output_class else []),
+                       TrainConfig]  # fmt: skip
+            fields = [f for config in configs for f in dataclasses.fields(config)]
             overrides = dataclasses.asdict(cls.training_defaults()) if cls.training_defaults else {}
-            cls.__init__ = _generated_init(list(fields), overrides)
+            cls.__init__ = _generated_init(fields, overrides)
+            cls._parameter_constraints = field_constraints(*configs)
 
     # ------------------------------------------------------------------ to implement
 
@@ -113,8 +140,10 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         return self.config_class(**{name: getattr(self, name) for name in names})
 
     def _train_config(self) -> TrainConfig:
+        """The training settings, ``random_state=None`` replaced by a fresh seed."""
         names = [f.name for f in dataclasses.fields(TrainConfig)]
-        return TrainConfig(**{name: getattr(self, name) for name in names})
+        cfg = TrainConfig(**{name: getattr(self, name) for name in names})
+        return dataclasses.replace(cfg, random_state=seed_of(cfg.random_state))
 
     def _min_length(self) -> int:
         return getattr(self, "patch_len", 1)

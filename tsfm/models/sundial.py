@@ -21,11 +21,12 @@ import torch
 from torch import nn
 
 from tsfm.models.neural import NeuralForecaster
-from tsfm.models.sampling import sample_contexts, summarise
+from tsfm.models.sampling import POINTS, sample_contexts, summarise
 from tsfm.models.seasonal import add_season, remove_season, resolve_season, seasonal_indices
 from tsfm.nn import RevIN, TransformerEncoder, fold_channels
 from tsfm.nn.dropout import FastDropout
 from tsfm.nn.flow import FlowHead
+from tsfm.params import FLAG, POSITIVE, RATE, SHARE, Integer, param
 
 # Normalised training targets are clipped to this many context standard deviations: a (nearly)
 # constant context followed by a jump would otherwise give targets in the thousands whose loss
@@ -85,27 +86,27 @@ class SundialConfig:
         Seasons the seasonal component is estimated from.
     """
 
-    context_length: int = 512
-    prediction_length: int = 96
-    patch_len: int = 16
-    d_model: int = 64
-    n_heads: int = 4
-    d_ff: int = 256
-    n_layers: int = 3
-    dropout: float = 0.1
-    output_length: int | None = None
-    flow_width: int = 256
-    flow_blocks: int = 3
-    train_positions: int | None = 8
-    num_samples: int = 100
-    sampling_steps: int = 50
-    point: str = "median"
-    revin: bool = True
-    short_context_prob: float = 0.0
-    stats_holdout: int = 0
-    max_context: int | None = None
-    seasonal_adjustment: int | str | None = None
-    seasonal_cycles: int = 7
+    context_length: int = param(512, POSITIVE)
+    prediction_length: int = param(96, POSITIVE)
+    patch_len: int = param(16, POSITIVE)
+    d_model: int = param(64, POSITIVE)
+    n_heads: int = param(4, POSITIVE)
+    d_ff: int = param(256, POSITIVE)
+    n_layers: int = param(3, POSITIVE)
+    dropout: float = param(0.1, RATE)
+    output_length: int | None = param(None, POSITIVE | None)
+    flow_width: int = param(256, POSITIVE)
+    flow_blocks: int = param(3, POSITIVE)
+    train_positions: int | None = param(8, POSITIVE | None)
+    num_samples: int = param(100, POSITIVE)
+    sampling_steps: int = param(50, POSITIVE)
+    point: str = param("median", POINTS)
+    revin: bool = param(True, FLAG)
+    short_context_prob: float = param(0.0, SHARE)
+    stats_holdout: int = param(0, Integer(0))
+    max_context: int | None = param(None, POSITIVE | None)
+    seasonal_adjustment: int | str | None = param(None, POSITIVE | "auto" | None)
+    seasonal_cycles: int = param(7, Integer(2))
 
 
 class Sundial(nn.Module):
@@ -230,28 +231,12 @@ class SundialForecaster(NeuralForecaster):
 
     config_class = SundialConfig
     probabilistic = True
+    default_pretrained = "tsfm-small-v2"
 
     def _build_module(self, n_channels: int) -> nn.Module:
-        if self.point not in ("median", "mean"):
-            raise ValueError(f"point must be 'median' or 'mean', got {self.point!r}")
         if (self.output_length or self.prediction_length) > self.prediction_length:
             raise ValueError("output_length cannot exceed prediction_length (the training target)")
         return Sundial(self._config())
-
-    @classmethod
-    def from_pretrained(cls, name_or_path=None, **overrides) -> SundialForecaster:
-        """A shipped (or exported) pretrained model: see :func:`tsfm.pretrained.from_pretrained`.
-
-        ``fit(data)`` then forecasts zero-shot; ``max_epochs=`` fine-tunes instead.
-        """
-        from tsfm.pretrained import DEFAULT_MODEL, from_pretrained
-
-        model = from_pretrained(name_or_path or DEFAULT_MODEL, **overrides)
-        if not isinstance(model, cls):
-            raise ValueError(
-                f"{name_or_path!r} holds a {type(model).__name__}, not a {cls.__name__}"
-            )
-        return model
 
     def _min_length(self) -> int:
         return 1  # shorter contexts are padded and masked
@@ -281,10 +266,6 @@ class SundialForecaster(NeuralForecaster):
     def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:
         self.module_.eval()
         if self.max_context is not None:  # older values become padding
-            if not isinstance(self.max_context, int) or self.max_context < 1:
-                raise ValueError(
-                    f"max_context must be a positive int or None, got {self.max_context!r}"
-                )
             mask = mask & (np.arange(mask.shape[1]) >= mask.shape[1] - self.max_context)
             context = np.where(mask[..., None], context, np.nan)
         season = resolve_season(self.seasonal_adjustment, getattr(self, "freq_", None))
