@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from tsfm.models.weights import read_config, read_weights
 
@@ -87,16 +88,19 @@ def forecast(
     model: str | Path = DEFAULT_MODEL,
     quantiles=None,
     freq: str | None = None,
-    fill_missing: str = "raise",
+    fill_missing: str = "interpolate",
     **settings,
 ):
     """Zero-shot forecast with a pretrained model: no training, no download.
 
     Parameters
     ----------
-    data : pd.Series or pd.DataFrame
+    data : pd.Series, pd.DataFrame, array-like or list of array-likes
         A Series, a wide frame or a long frame (``unique_id``, ``ds``, ``y``), any frequency,
-        any length; every series is forecast from its own history.
+        any length; every series is forecast from its own history. A 1-d array or list, a
+        list of them (lengths may differ) or a Series with an integer index are series without
+        dates: their steps continue the integer positions (``freq=`` sets the season length
+        the model assumes, default none).
     horizon : int
         Steps ahead, 1 to :data:`MAX_HORIZON`.
     model : str or path
@@ -107,8 +111,9 @@ def forecast(
     freq : str, optional
         The data's frequency (a pandas alias), when it cannot be inferred (fewer than three
         timestamps) or should be checked.
-    fill_missing : {"raise", "interpolate", "ffill", "zero"}
-        What to do with gaps and missing values.
+    fill_missing : {"interpolate", "ffill", "zero", "raise"}
+        What to do with missing values and gaps: by default they are interpolated (leading
+        ones take the first value, trailing ones the last); ``"raise"`` refuses them.
     **settings
         Hyperparameters of the model's class that change prediction only, e.g. ``n_threads``
         or (Sundial models) ``num_samples``, ``max_context``, ``seasonal_adjustment``.
@@ -121,5 +126,52 @@ def forecast(
     if not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be an integer from 1 to {MAX_HORIZON}, got {horizon!r}")
     forecaster = from_pretrained(model, **settings)
-    forecaster.fit(data, freq=freq, fill_missing=fill_missing)
-    return forecaster.predict(horizon=int(horizon), quantiles=quantiles)
+    undated = _undated(data)
+    if undated is None:
+        forecaster.fit(data, freq=freq, fill_missing=fill_missing)
+        return forecaster.predict(horizon=int(horizon), quantiles=quantiles)
+    stand_in = freq or UNDATED_FREQ
+    forecaster.fit(_dated(undated, stand_in), freq=stand_in, fill_missing=fill_missing)
+    out = forecaster.predict(horizon=int(horizon), quantiles=quantiles).drop(columns="ds")
+    first = data.index[-1] + 1 if isinstance(data, pd.Series) else None
+    steps = [np.arange(int(horizon)) + (len(x) if first is None else first) for x in undated]
+    if len(undated) == 1 and (isinstance(data, pd.Series) or np.ndim(data) == 1):
+        return out.drop(columns="unique_id").set_axis(pd.Index(steps[0], name="step"))
+    return out.assign(step=np.concatenate(steps))[["unique_id", "step", *out.columns[1:]]]
+
+
+#: Frequency stamped on series given without dates (season length 1 for every model).
+UNDATED_FREQ = "YS"
+
+
+def _undated(data) -> list | None:
+    """The series of ``data`` as a list of 1-d arrays if it has no dates (array-like, list of
+    array-likes, or a Series with an integer index), else None."""
+    if isinstance(data, pd.DataFrame):
+        return None
+    if isinstance(data, pd.Series):
+        if isinstance(data.index, pd.DatetimeIndex) or not pd.api.types.is_integer_dtype(
+            data.index
+        ):
+            return None
+        return [data.to_numpy(dtype=float)]
+    if isinstance(data, (list, tuple)) and data and np.ndim(data[0]) == 1:
+        return [np.asarray(x, dtype=float) for x in data]
+    array = np.asarray(data, dtype=float)
+    if array.ndim != 1:
+        raise ValueError(
+            "an array passed to tsfm.forecast must be 1-d (one series) or a list of 1-d arrays; "
+            f"got shape {array.shape}"
+        )
+    return [array]
+
+
+def _dated(series: list, freq: str) -> pd.DataFrame:
+    """A long frame of undated ``series`` on a stand-in ``freq`` grid."""
+    frames = []
+    for i, values in enumerate(series):
+        if values.ndim != 1 or len(values) == 0:
+            raise ValueError(f"series {i} must be a non-empty 1-d array, got shape {values.shape}")
+        stamps = pd.date_range("2000-01-01", periods=len(values), freq=freq)
+        frames.append(pd.DataFrame({"unique_id": i, "ds": stamps, "y": values}))
+    return pd.concat(frames, ignore_index=True)
