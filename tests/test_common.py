@@ -4,6 +4,7 @@ these tests by subclassing BaseForecaster (and giving tiny settings in ``_test_p
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from sklearn.exceptions import NotFittedError
 import tsfm
 from tsfm.base import BaseForecaster
 from tsfm.data.checksums import write_manifest
+from tsfm.params import AnyOf, Integer, InvalidParameterError, Real
 
 from .conftest import make_long, make_wide
 
@@ -65,6 +67,43 @@ def test_params_clone_and_repr(forecaster_cls):
     assert model.set_params(prediction_length=7) is model and model.prediction_length == 7
     assert forecaster_cls.__name__ in repr(model)
     assert not any(name.endswith("_") for name in vars(make(forecaster_cls)))
+
+
+#: Values tried on every hyperparameter: those its constraint refuses must be refused.
+PROBES = [0, -1, 1, 2, 1.5, 0.5, -0.5, 1.0, float("nan"), float("inf"), True, False, None, "",
+          "16", "auto", "bogus", [1], np.int64(3), np.float64(0.25)]  # fmt: skip
+
+
+def _probes(constraint) -> list:
+    """:data:`PROBES` and the values on and around each bound of ``constraint``."""
+    parts = constraint.constraints if isinstance(constraint, AnyOf) else (constraint,)
+    bounds = [b for p in parts if isinstance(p, (Integer, Real)) for b in (p.low, p.high)]
+    return PROBES + [b + step for b in bounds if b is not None for step in (-1, -0.5, 0, 0.5, 1)]
+
+
+def test_every_hyperparameter_is_constrained_and_checked(forecaster_cls):
+    """Each hyperparameter has a constraint that accepts its default; every probe the
+    constraint refuses is refused at construction and by set_params (which then changes
+    nothing), naming the parameter, the value and what is allowed; the values it accepts are
+    accepted. A new model is covered by declaring its constraints."""
+    defaults = {k: p.default for k, p in inspect.signature(forecaster_cls).parameters.items()}
+    constraints = forecaster_cls._parameter_constraints
+    assert set(constraints) == set(defaults), "every hyperparameter needs one constraint"
+    base = forecaster_cls._test_params()
+    for name, constraint in constraints.items():
+        assert constraint.accepts(defaults[name]), (name, defaults[name])
+        for value in _probes(constraint):
+            if constraint.accepts(value):
+                assert getattr(forecaster_cls(**{**base, name: value}), name) is value
+                continue
+            message = rf"{forecaster_cls.__name__}: {name}=.* is not allowed; {name} must be "
+            with pytest.raises(InvalidParameterError, match=message):
+                forecaster_cls(**{**base, name: value})
+            model = forecaster_cls(**base)
+            before = model.get_params()
+            with pytest.raises(ValueError, match=re.escape(f"{name}={value!r} is not allowed")):
+                model.set_params(**{"prediction_length": 5, name: value})
+            assert model.get_params() == before
 
 
 def test_predict_before_fit_raises(forecaster_cls, wide):

@@ -61,7 +61,7 @@ def test_max_context_forecasts_from_the_last_values_only():
     masked = model.set_params(max_context=20).predict(series)["mean"].to_numpy()
     np.testing.assert_allclose(masked, last, rtol=1e-5)
     assert not np.allclose(model.set_params(max_context=None).predict(series)["mean"], last)
-    with pytest.raises(ValueError, match="max_context must be a positive int or None, got 0"):
+    with pytest.raises(ValueError, match="max_context=0 is not allowed"):
         model.set_params(max_context=0).predict(series)
 
 

@@ -1,9 +1,14 @@
 """BaseForecaster: the scikit-learn contract every tsfm forecaster keeps.
 
-A forecaster subclass writes three things:
+A forecaster subclass writes four things:
 
 * ``__init__`` with keyword hyperparameters stored unchanged (sklearn's rule), including
-  ``prediction_length`` and ``context_length``;
+  ``prediction_length`` and ``context_length``, then ``self._check_params()``;
+* ``_parameter_constraints``: one :mod:`tsfm.params` constraint per hyperparameter (the
+  neural forecasters take theirs from their config dataclasses), checked when the forecaster
+  is built, in ``set_params`` (before anything changes), and again when it fits or forecasts
+  (a value assigned directly to the attribute is caught there); ``clone`` and ``get_params``
+  work as in scikit-learn, since the values are stored as given;
 * ``_fit(panel)``: learn from a validated :class:`~tsfm.data.Panel`, set ``*_`` attributes;
 * ``_predict_batch(context, mask, horizon, quantiles)``: forecast a batch of contexts.
 
@@ -37,6 +42,7 @@ from tsfm.data.panel import (
     panel_to_arrays,
 )
 from tsfm.evaluation.rolling import rolling_origin, test_origins
+from tsfm.params import Constraint, check_params
 
 FORMAT_VERSION = 1
 CONFIG, STATE = "config.json", "state.safetensors"
@@ -67,6 +73,8 @@ class BaseForecaster(BaseEstimator):
     supports_static_covariates: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
     local: ClassVar[bool] = False
+    #: Hyperparameter name to its constraint (:mod:`tsfm.params`).
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
     _registry: ClassVar[dict[str, type]] = {}
 
     def __init_subclass__(cls, **kwargs):
@@ -144,6 +152,12 @@ class BaseForecaster(BaseEstimator):
 
     # ------------------------------------------------------------------ public API
 
+    def set_params(self, **params) -> BaseForecaster:
+        """Set hyperparameters (scikit-learn's), each checked first: a refused value changes
+        nothing."""
+        self._check_params(params)
+        return super().set_params(**params)
+
     def fit(
         self,
         data: pd.Series | pd.DataFrame,
@@ -197,6 +211,7 @@ class BaseForecaster(BaseEstimator):
         self, panel: Panel, validation: Panel | None = None, *, fill_missing: str = "raise"
     ) -> BaseForecaster:
         """:meth:`fit` on an already validated :class:`~tsfm.data.Panel` (used by backtests)."""
+        self._check_params()
         self._check_panel(panel)
         self._fit(panel, validation)
         self.spec_ = panel.spec
@@ -232,6 +247,7 @@ class BaseForecaster(BaseEstimator):
         """
         if not self.local:
             check_is_fitted(self, "panel_")
+        self._check_params()
         horizon = self._check_horizon(horizon)
         quantiles = self._check_quantiles(quantiles)
         extra = {} if future is None else {"future": future}
@@ -431,8 +447,15 @@ class BaseForecaster(BaseEstimator):
             )
         panel.check_min_length(self._min_length(), type(self).__name__)
 
+    def _check_params(self, params: dict | None = None) -> None:
+        """Check ``params`` (default: every hyperparameter's current value) against
+        :attr:`_parameter_constraints`, raising :class:`~tsfm.params.InvalidParameterError`."""
+        values = self.get_params(deep=False) if params is None else params
+        check_params(type(self).__name__, values, self._parameter_constraints)
+
     def _context_panel(self, data) -> Panel:
         check_is_fitted(self, "panel_")
+        self._check_params()
         if data is None:
             return self.panel_
         panel = to_panel(data, spec=self.spec_, fill_missing=self.fill_missing_)

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.stats import norm
 
 from tsfm.base import BaseForecaster
+from tsfm.params import POSITIVE
 
 
 def normal_quantiles(
@@ -87,10 +88,12 @@ class _Benchmark(BaseForecaster):
 
     probabilistic = True
     local = True
+    _parameter_constraints = {"prediction_length": POSITIVE, "context_length": POSITIVE | None}
 
     def __init__(self, prediction_length: int = 1, context_length: int | None = None):
         self.prediction_length = prediction_length
         self.context_length = context_length
+        self._check_params()
 
     def _fit(self, panel, validation=None) -> None:
         self.n_series_ = panel.n_series
@@ -124,12 +127,15 @@ class SeasonalNaive(_Benchmark):
         Rows of history used; default all.
     """
 
+    _parameter_constraints = {**_Benchmark._parameter_constraints, "season_length": POSITIVE}
+
     def __init__(
         self, season_length: int = 1, prediction_length: int = 1, context_length: int | None = None
     ):
         self.season_length = season_length
         self.prediction_length = prediction_length
         self.context_length = context_length
+        self._check_params()
 
     def _min_length(self) -> int:
         return self.season_length
@@ -153,9 +159,12 @@ class WindowAverage(_Benchmark):
         Default horizon.
     """
 
+    _parameter_constraints = {"window_size": POSITIVE, "prediction_length": POSITIVE}
+
     def __init__(self, window_size: int = 1, prediction_length: int = 1):
         self.window_size = window_size
         self.prediction_length = prediction_length
+        self._check_params()
 
     @property
     def context_length(self) -> int:

@@ -20,6 +20,7 @@ from joblib import Parallel, delayed
 from tsfm.base import BaseForecaster
 from tsfm.baselines.simple import naive, normal_quantiles, seasonal_naive
 from tsfm.data.panel import left_pad_stack
+from tsfm.params import POSITIVE, Integer
 
 #: Half-width of the plausible band around the history, in multiples of its range.
 EXPLOSION_RANGES = 5.0
@@ -82,6 +83,12 @@ class _PerSeriesModel(BaseForecaster):
 
     probabilistic = True
     local = True
+    _parameter_constraints = {
+        "season_length": POSITIVE,
+        "prediction_length": POSITIVE,
+        "context_length": POSITIVE | None,
+        "n_jobs": POSITIVE | Integer(None, -1) | None,  # joblib's: -1 is every core
+    }
 
     def __init__(
         self,
@@ -94,6 +101,7 @@ class _PerSeriesModel(BaseForecaster):
         self.prediction_length = prediction_length
         self.context_length = context_length
         self.n_jobs = n_jobs
+        self._check_params()
 
     def _fit_forecast(self, y: np.ndarray, horizon: int, m: int):
         raise NotImplementedError

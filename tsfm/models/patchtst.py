@@ -24,6 +24,7 @@ from tsfm.nn import (
     fold_channels,
     unfold_channels,
 )
+from tsfm.params import FLAG, POSITIVE, RATE, OneOf, Real, param
 
 
 @dataclass
@@ -56,21 +57,21 @@ class PatchTSTConfig:
         Share of patches masked in :meth:`PatchTSTForecaster.pretrain`.
     """
 
-    context_length: int = 336
-    prediction_length: int = 96
-    patch_len: int = 16
-    stride: int = 8
-    d_model: int = 16
-    n_heads: int = 4
-    d_ff: int = 128
-    n_layers: int = 3
-    dropout: float = 0.3
-    head_dropout: float = 0.0
-    norm: str = "batch"
-    residual_attention: bool = True
-    revin: bool = True
-    revin_affine: bool = False
-    mask_ratio: float = 0.4
+    context_length: int = param(336, POSITIVE)
+    prediction_length: int = param(96, POSITIVE)
+    patch_len: int = param(16, POSITIVE)
+    stride: int = param(8, POSITIVE)
+    d_model: int = param(16, POSITIVE)
+    n_heads: int = param(4, POSITIVE)
+    d_ff: int = param(128, POSITIVE)
+    n_layers: int = param(3, POSITIVE)
+    dropout: float = param(0.3, RATE)
+    head_dropout: float = param(0.0, RATE)
+    norm: str = param("batch", OneOf("batch", "layer"))
+    residual_attention: bool = param(True, FLAG)
+    revin: bool = param(True, FLAG)
+    revin_affine: bool = param(False, FLAG)
+    mask_ratio: float = param(0.4, Real(0, 1, closed="neither"))
 
 
 class PatchTST(nn.Module):

@@ -19,6 +19,11 @@ from torch import nn
 from tsfm.models.calibration import widen
 from tsfm.models.neural import PREDICT_BATCH, _fill_padding, torch_threads
 from tsfm.nn import FlowHead, fold_channels
+from tsfm.params import POSITIVE, OneOf, param
+from tsfm.training.config import seed_of
+
+#: The point forecasts of sample paths: their median or their mean.
+POINTS = OneOf("median", "mean")
 
 
 @dataclass
@@ -37,12 +42,12 @@ class FlowOutputConfig:
         The point forecast of the samples.
     """
 
-    head: str = "point"
-    flow_width: int = 128
-    flow_blocks: int = 3
-    num_samples: int = 100
-    sampling_steps: int = 20
-    point: str = "median"
+    head: str = param("point", OneOf("point", "flow"))
+    flow_width: int = param(128, POSITIVE)
+    flow_blocks: int = param(3, POSITIVE)
+    num_samples: int = param(100, POSITIVE)
+    sampling_steps: int = param(20, POSITIVE)
+    point: str = param("median", POINTS)
 
 
 class FlowOutput(nn.Module):
@@ -110,7 +115,7 @@ def sample_contexts(
     draw: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor],
     context: np.ndarray,
     mask: np.ndarray,
-    seed: int,
+    seed: int | None,
     n_threads: int | None,
     spread: float = 1.0,
 ) -> np.ndarray:
@@ -123,6 +128,8 @@ def sample_contexts(
         ``(n, S, H, C)`` on the scaled level.
     context : ndarray, shape (N, L, C)
         Left-padded with NaN.
+    seed : int or None
+        Seeds the draws; None: unseeded.
     spread : float
         Calibration factor of the samples' spread around their median
         (:func:`~tsfm.models.calibration.widen`).
@@ -134,7 +141,7 @@ def sample_contexts(
     scaled, mean, std = standardise(context, mask)
     tensor = torch.from_numpy(scaled.astype(np.float32))
     keep = torch.from_numpy(mask)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed_of(seed))
     chunks = []
     with torch_threads(n_threads), torch.inference_mode():
         for start in range(0, len(tensor), PREDICT_BATCH):
@@ -146,8 +153,8 @@ def sample_contexts(
 
 def summarise(samples: np.ndarray, point: str, quantiles) -> dict[str, np.ndarray]:
     """The forecast dict of :meth:`BaseForecaster._predict_batch` from ``(N, S, H, C)`` samples."""
-    if point not in ("median", "mean"):
-        raise ValueError(f"point must be 'median' or 'mean', got {point!r}")
+    if not POINTS.accepts(point):
+        raise ValueError(f"point must be {POINTS.describe()}, got {point!r}")
     out = {"mean": np.median(samples, axis=1) if point == "median" else samples.mean(axis=1)}
     for q in quantiles or ():
         out[f"q{q}"] = np.quantile(samples, q, axis=1)
@@ -169,8 +176,6 @@ class FlowHeadOption:
         return self.head == "flow"
 
     def _with_output(self, module: nn.Module) -> nn.Module:
-        if self.head not in ("point", "flow"):
-            raise ValueError(f"head must be 'point' or 'flow', got {self.head!r}")
         if self.head == "point":
             return module
         return FlowOutput(module, self.prediction_length, self.flow_width, self.flow_blocks)

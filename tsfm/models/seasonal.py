@@ -27,12 +27,12 @@ def resolve_season(seasonal_adjustment: int | str | None, freq: str | None) -> i
         return int(get_seasonality(freq)) if freq else 1
     if seasonal_adjustment is None:
         return 1
-    if not isinstance(seasonal_adjustment, int) or seasonal_adjustment < 1:
+    if not isinstance(seasonal_adjustment, (int, np.integer)) or seasonal_adjustment < 1:
         raise ValueError(
             "seasonal_adjustment must be a positive int (a season length), 'auto' or None, "
             f"got {seasonal_adjustment!r}"
         )
-    return seasonal_adjustment
+    return int(seasonal_adjustment)
 
 
 def seasonal_indices(context: np.ndarray, mask: np.ndarray, season: int, cycles: int) -> np.ndarray:

@@ -30,6 +30,7 @@ from tsfm.models.neural import NeuralForecaster
 from tsfm.nn import FlattenHead, RevIN, fold_channels, patchify, unfold_channels
 from tsfm.nn.dropout import FastDropout
 from tsfm.nn.encoder import CrossAttention, MultiHeadAttention, sinusoidal_positions
+from tsfm.params import FLAG, POSITIVE, RATE, param
 
 
 @dataclass
@@ -55,17 +56,17 @@ class TimeXerConfig:
         ``DataEmbedding_inverted``).
     """
 
-    context_length: int = 96
-    prediction_length: int = 96
-    patch_len: int = 16
-    d_model: int = 512
-    n_heads: int = 8
-    d_ff: int = 512
-    n_layers: int = 2
-    dropout: float = 0.1
-    attention_dropout: float = 0.1
-    revin: bool = True
-    calendar_horizon: bool = True
+    context_length: int = param(96, POSITIVE)
+    prediction_length: int = param(96, POSITIVE)
+    patch_len: int = param(16, POSITIVE)
+    d_model: int = param(512, POSITIVE)
+    n_heads: int = param(8, POSITIVE)
+    d_ff: int = param(512, POSITIVE)
+    n_layers: int = param(2, POSITIVE)
+    dropout: float = param(0.1, RATE)
+    attention_dropout: float = param(0.1, RATE)
+    revin: bool = param(True, FLAG)
+    calendar_horizon: bool = param(True, FLAG)
 
 
 class TimeXerLayer(nn.Module):

@@ -32,6 +32,7 @@ from tsfm.nn.mixer import (
     MixerEncoder,
     PatchAggregationHead,
 )
+from tsfm.params import FLAG, POSITIVE, RATE, Integer, OneOf, Real, param
 from tsfm.training.config import LOSSES, lookup
 
 
@@ -68,22 +69,22 @@ class TSMixerConfig:
         Share of patches masked in ``pretrain``.
     """
 
-    context_length: int = 512
-    prediction_length: int = 96
-    patch_len: int = 16
-    stride: int = 16
-    d_model: int = 48
-    n_layers: int = 3
-    expansion: int = 3
-    dropout: float = 0.5
-    head_dropout: float = 0.7
-    gated_attention: bool = True
-    norm: str = "layer"
-    mode: str = "independent"
-    reconciliation_window: int = 1
-    hierarchy_block: int | None = None
-    revin: bool = True
-    mask_ratio: float = 0.4
+    context_length: int = param(512, POSITIVE)
+    prediction_length: int = param(96, POSITIVE)
+    patch_len: int = param(16, POSITIVE)
+    stride: int = param(16, POSITIVE)
+    d_model: int = param(48, POSITIVE)
+    n_layers: int = param(3, POSITIVE)
+    expansion: int = param(3, POSITIVE)
+    dropout: float = param(0.5, RATE)
+    head_dropout: float = param(0.7, RATE)
+    gated_attention: bool = param(True, FLAG)
+    norm: str = param("layer", OneOf("layer", "batch"))
+    mode: str = param("independent", OneOf(*MODES))
+    reconciliation_window: int = param(1, Integer(0))
+    hierarchy_block: int | None = param(None, POSITIVE | None)
+    revin: bool = param(True, FLAG)
+    mask_ratio: float = param(0.4, Real(0, 1, closed="neither"))
 
 
 class TSMixer(nn.Module):
@@ -91,8 +92,6 @@ class TSMixer(nn.Module):
 
     def __init__(self, cfg: TSMixerConfig, n_channels: int):
         super().__init__()
-        if cfg.mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {cfg.mode!r}")
         self.n_channels = n_channels
         self.revin = RevIN(n_channels) if cfg.revin else None
         n = (cfg.context_length - cfg.patch_len) // cfg.stride + 1

@@ -18,6 +18,7 @@ from torch import nn
 from tsfm.models.neural import NeuralForecaster
 from tsfm.nn import RevIN, fold_channels, n_patches, patchify, unfold_channels
 from tsfm.nn.decomposition import ExponentialDecomposition
+from tsfm.params import FLAG, POSITIVE, OneOf, Real, param
 
 
 @dataclass
@@ -38,14 +39,14 @@ class XPatchConfig:
         Reversible instance normalisation (affine, as the official code).
     """
 
-    context_length: int = 96
-    prediction_length: int = 96
-    patch_len: int = 16
-    stride: int = 8
-    decomposition: str = "ema"
-    alpha: float = 0.3
-    beta: float = 0.3
-    revin: bool = True
+    context_length: int = param(96, POSITIVE)
+    prediction_length: int = param(96, POSITIVE)
+    patch_len: int = param(16, POSITIVE)
+    stride: int = param(8, POSITIVE)
+    decomposition: str = param("ema", OneOf("ema", "dema"))
+    alpha: float = param(0.3, Real(0, 1, closed="right"))
+    beta: float = param(0.3, Real(0, 1, closed="right"))
+    revin: bool = param(True, FLAG)
 
 
 class SeasonalStream(nn.Module):

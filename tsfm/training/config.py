@@ -11,85 +11,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-@dataclass
-class TrainConfig:
-    """How a neural forecaster trains.
-
-    Parameters
-    ----------
-    max_epochs : int
-        Passes over the training windows; 0 (no training) only with ``init_weights``.
-    batch_size : int
-        Windows per optimiser step (the global batch under torch.distributed).
-    batches_per_epoch : int or None
-        Steps per epoch, each on a fresh random draw of windows (as gluonts'
-        ``num_batches_per_epoch``); None: one pass over every training window.
-    learning_rate : float
-        Peak learning rate.
-    lr_schedule : str
-        A name in :data:`SCHEDULES`: ``"constant"``; ``"onecycle"`` (per step, cosine, warm-up
-        over the first ``pct_start`` of all steps, the LTSF scripts' ``TST`` option);
-        ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, the LTSF scripts'
-        ``type3`` default); ``"halve"`` (per epoch: the base rate for 2 epochs, then halved
-        every epoch, the scripts' ``type1``); ``"sigmoid"`` (per epoch, xPatch's warm-up then
-        decay).
-    pct_start : float
-        Warm-up share of the one-cycle schedule.
-    optimizer : {"adam", "adamw", "sgd"}
-    weight_decay : float
-    loss : str
-        A name in :data:`LOSSES` (``"mse"``, ``"mae"``, ``"arctan"``: xPatch's
-        horizon-weighted MAE, see :func:`arctan_loss`). Validation uses the same loss.
-    gradient_clip : float or None
-        Clip the global gradient norm to this value.
-    early_stopping_patience : int or None
-        Stop after this many epochs without a better validation loss; the best weights are
-        restored. None trains all epochs (the best weights are still restored).
-    validation_size : float
-        When no validation frame is given to ``fit``: the share of each series' last time steps
-        whose windows validate (0 disables validation).
-    random_state : int
-        Seeds weight initialisation, shuffling and dropout: same seed, same model.
-    verbose : int
-        0 silent; 1 a progress bar over epochs.
-    n_threads : int or None
-        torch threads while fitting and predicting; default the cores this process may use.
-    checkpoint_dir : str or None
-        Write a checkpoint after every epoch; a later ``fit`` with the same settings resumes
-        from it (an interrupted fit continues where it stopped). The checkpoint records the
-        data's sha256, the architecture and the settings: a ``fit`` with other data or other
-        settings (any but ``max_epochs``, ``early_stopping_patience``, ``verbose`` and
-        ``n_threads``) is refused, naming the folder.
-    init_weights : str or None
-        A weights folder (``weights.safetensors`` + ``config.json``, e.g. a pretrained model)
-        to start from: ``fit`` fine-tunes it, or with ``max_epochs=0`` uses it as it is.
-    calibrate_intervals : bool
-        Probabilistic models only: after training, fit one factor scaling the samples' spread
-        around their median on the validation windows (see :mod:`tsfm.models.calibration`).
-    """
-
-    max_epochs: int = 100
-    batch_size: int = 128
-    batches_per_epoch: int | None = None
-    learning_rate: float = 1e-4
-    lr_schedule: str = "constant"
-    pct_start: float = 0.3
-    optimizer: str = "adam"
-    weight_decay: float = 0.0
-    loss: str = "mse"
-    gradient_clip: float | None = None
-    early_stopping_patience: int | None = 10
-    validation_size: float = 0.1
-    random_state: int = 0
-    verbose: int = 1
-    n_threads: int | None = None
-    checkpoint_dir: str | None = None
-    init_weights: str | None = None
-    calibrate_intervals: bool = False
+from tsfm.params import FLAG, POSITIVE, RATE, Folder, Integer, OneOf, Real, param
 
 
 def _constant(epoch, step, steps_per_epoch, cfg):
@@ -158,6 +84,99 @@ LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "mae": F.l1_loss,
     "arctan": arctan_loss,
 }
+
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+
+
+@dataclass
+class TrainConfig:
+    """How a neural forecaster trains.
+
+    Parameters
+    ----------
+    max_epochs : int
+        Passes over the training windows; 0 (no training) only with ``init_weights``.
+    batch_size : int
+        Windows per optimiser step (the global batch under torch.distributed).
+    batches_per_epoch : int or None
+        Steps per epoch, each on a fresh random draw of windows (as gluonts'
+        ``num_batches_per_epoch``); None: one pass over every training window.
+    learning_rate : float
+        Peak learning rate.
+    lr_schedule : str
+        A name in :data:`SCHEDULES`: ``"constant"``; ``"onecycle"`` (per step, cosine, warm-up
+        over the first ``pct_start`` of all steps, the LTSF scripts' ``TST`` option);
+        ``"decay"`` (per epoch: constant for 4 epochs, then times 0.9 each epoch, the LTSF scripts'
+        ``type3`` default); ``"halve"`` (per epoch: the base rate for 2 epochs, then halved
+        every epoch, the scripts' ``type1``); ``"sigmoid"`` (per epoch, xPatch's warm-up then
+        decay).
+    pct_start : float
+        Warm-up share of the one-cycle schedule.
+    optimizer : {"adam", "adamw", "sgd"}
+        A name in :data:`OPTIMIZERS`.
+    weight_decay : float
+    loss : str
+        A name in :data:`LOSSES` (``"mse"``, ``"mae"``, ``"arctan"``: xPatch's
+        horizon-weighted MAE, see :func:`arctan_loss`). Validation uses the same loss.
+    gradient_clip : float or None
+        Clip the global gradient norm to this value.
+    early_stopping_patience : int or None
+        Stop after this many epochs without a better validation loss; the best weights are
+        restored. None trains all epochs (the best weights are still restored).
+    validation_size : float
+        When no validation frame is given to ``fit``: the share, in [0, 1), of each series'
+        last time steps whose windows validate (0 disables validation).
+    random_state : int or None
+        Seeds weight initialisation, shuffling, dropout and sampling: same seed, same model.
+        None: unseeded, a fresh seed at every fit (:func:`seed_of`).
+    verbose : int or bool
+        0 silent; 1 a progress bar over epochs.
+    n_threads : int or None
+        torch threads while fitting and predicting; default the cores this process may use.
+    checkpoint_dir : str or None
+        Write a checkpoint after every epoch; a later ``fit`` with the same settings resumes
+        from it (an interrupted fit continues where it stopped). The checkpoint records the
+        data's sha256, the architecture and the settings: a ``fit`` with other data or other
+        settings (any but ``max_epochs``, ``early_stopping_patience``, ``verbose`` and
+        ``n_threads``) is refused, naming the folder.
+    init_weights : str or None
+        A weights folder (``weights.safetensors`` + ``config.json``, e.g. a pretrained model)
+        to start from: ``fit`` fine-tunes it, or with ``max_epochs=0`` uses it as it is.
+    calibrate_intervals : bool
+        Probabilistic models only: after training, fit one factor scaling the samples' spread
+        around their median on the validation windows (see :mod:`tsfm.models.calibration`).
+    """
+
+    max_epochs: int = param(100, Integer(0))
+    batch_size: int = param(128, POSITIVE)
+    batches_per_epoch: int | None = param(None, POSITIVE | None)
+    learning_rate: float = param(1e-4, Real(0, None, closed="neither"))
+    lr_schedule: str = param("constant", OneOf(SCHEDULES))
+    pct_start: float = param(0.3, Real(0, 1, closed="neither"))
+    optimizer: str = param("adam", OneOf(OPTIMIZERS))
+    weight_decay: float = param(0.0, Real(0, None))
+    loss: str = param("mse", OneOf(LOSSES))
+    gradient_clip: float | None = param(None, Real(0, None, closed="neither") | None)
+    early_stopping_patience: int | None = param(10, POSITIVE | None)
+    validation_size: float = param(0.1, RATE)
+    random_state: int | None = param(0, Integer(0, 2**63 - 1) | None)
+    verbose: int = param(1, Integer(0) | FLAG)
+    n_threads: int | None = param(None, POSITIVE | None)
+    checkpoint_dir: str | None = param(None, Folder() | None)
+    init_weights: str | None = param(None, Folder() | None)
+    calibrate_intervals: bool = param(False, FLAG)
+
+
+def seed_of(random_state: int | None) -> int:
+    """``random_state`` itself, or for None (unseeded, scikit-learn's convention) a fresh
+    random seed."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    return int(random_state)
 
 
 def lookup(table: dict, name: str, what: str):
