@@ -99,6 +99,12 @@ def to_panel(
     elif isinstance(data, pd.DataFrame):
         if data.shape[0] == 0 or data.shape[1] == 0:
             raise ValueError("input is empty: the DataFrame has no rows or no columns")
+        if data.columns.has_duplicates:
+            repeated = list(dict.fromkeys(data.columns[data.columns.duplicated()]))
+            raise ValueError(
+                f"columns {repeated} appear more than once (labels equal in Python, such as 1 "
+                "and 1.0, count as one); give every column its own label"
+            )
         if id_col in data.columns or time_col in data.columns:
             frames, spec_new = _from_long(
                 data, target, past_covariates, future_covariates, id_col, time_col, static
@@ -213,8 +219,11 @@ def _from_long(df, target, past, future, id_col, time_col, static=()):
         static_covariates=static,
     )
     _check_ids(df[id_col], id_col)
-    frames = {}  # keyed by the ids as given: 1 and "1" are two series
-    for sid, rows in df.groupby(id_col, sort=False, observed=True).indices.items():
+    frames = {}  # keyed by the ids as given: 1 and "1" are two series, 0 stays an int
+    codes, uniques = pd.factorize(df[id_col].to_numpy())  # groupby would make 0 and 1.0 floats
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    for sid, rows in zip(uniques, np.split(order, ends)):
         part = df.iloc[rows]
         sid = sid.item() if isinstance(sid, np.generic) else sid
         frames[sid] = part.set_index(time_col)[[target, *past, *future, *static]]
@@ -271,7 +280,7 @@ def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
         elif (index.tz is None) != (tz is None) or str(index.tz) != str(tz):
             raise ValueError(f"{label}: time zone {index.tz} differs from the first series' {tz}")
     if freq is not None:
-        offset = pd.tseries.frequencies.to_offset(freq)
+        offset = _offset_of(freq)
     else:
         offset = _common_offset(indexes, spec, fill_missing)
     ids, values, observed, starts, past, future, static = [], [], [], [], [], [], []
@@ -305,6 +314,16 @@ def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
         future_covariates=future or None,
         static=np.array(static) if static else None,
     )
+
+
+def _offset_of(freq) -> pd.DateOffset:
+    """``freq=`` as a pandas offset, with an error naming it if pandas does not know it."""
+    try:
+        return pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError) as error:
+        raise ValueError(
+            f"freq={freq!r} is not a pandas frequency (e.g. 'h', 'D', 'W-SUN', 'MS'): {error}"
+        ) from None
 
 
 def _static_row(block: pd.DataFrame, label: str) -> np.ndarray:
@@ -396,8 +415,11 @@ def _check_index(index, label: str) -> pd.DatetimeIndex:
 def _check_numeric(frame: pd.DataFrame, label: str) -> None:
     for col in frame.columns:
         dtype = frame[col].dtype
-        if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)):
-            raise ValueError(f"{label}: column {col!r} must be numeric, got dtype {dtype}")
+        real = not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype))
+        if not (pd.api.types.is_numeric_dtype(dtype) and real):
+            raise ValueError(
+                f"{label}: column {col!r} must be numeric (real numbers), got dtype {dtype}"
+            )
 
 
 def _infer_offset(index: pd.DatetimeIndex, label: str, fill_missing: str) -> pd.DateOffset:
@@ -528,7 +550,7 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     horizon = next(iter(outputs.values())).shape[1]
     if spec.layout == "long":
         index = [panel.future_index(i, horizon) for i in range(panel.n_series)]
-        ids = pd.Series(np.repeat(object_array(panel.ids), horizon)).infer_objects()
+        ids = _one_dtype(pd.Series(np.repeat(object_array(panel.ids), horizon)))
         frame = pd.DataFrame({spec.id_col: ids, spec.time_col: index[0].append(index[1:])})
         for name in names:
             frame[name] = outputs[name][:, :, 0].reshape(-1)
@@ -552,4 +574,10 @@ def _target_columns(spec: DataSpec) -> pd.Index:
     if len(spec.column_names) > 1:
         return pd.MultiIndex.from_tuples(list(spec.targets), names=list(spec.column_names))
     name = spec.column_names[0] if spec.column_names else None
-    return pd.Index(object_array(spec.targets), name=name).infer_objects()
+    return _one_dtype(pd.Index(object_array(spec.targets), name=name))
+
+
+def _one_dtype(labels: pd.Series | pd.Index) -> pd.Series | pd.Index:
+    """Object ``labels`` in their native dtype when all have one type (integers come back as
+    int64), left as objects when types mix (pandas would make 0 and 1.5 both floats)."""
+    return labels.infer_objects() if len({type(v) for v in labels}) == 1 else labels
