@@ -308,6 +308,18 @@ def clean_shape(rng: np.random.Generator, n: int, season: int) -> np.ndarray:
     return x + rng.normal(0, 1, n) * noise
 
 
+def drifting_season(rng: np.random.Generator, n: int, season: int) -> np.ndarray:
+    """A strong seasonal pattern whose shape and size change over the years (a random cycle,
+    blended year by year into another), on a slow trend, with multiplicative noise: monthly
+    prescriptions or retail, where only the last few seasons tell the next one."""
+    cycles = n // season + 2
+    shapes = np.abs(np.cumsum(rng.normal(0, 0.3, (cycles, season)), axis=0)
+                    + rng.gamma(2, 1, season))  # fmt: skip
+    pattern = shapes.reshape(-1)[:n]
+    level = np.exp(np.cumsum(rng.normal(rng.normal(0, 0.01), 0.02, n)))
+    return pattern * level * np.exp(rng.normal(0, rng.uniform(0.02, 0.2), n))
+
+
 def low_frequency_series(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     """A short series of a random frequency group and its season length: an ETS path, a
     trend x season x noise draw, a random walk with drift, an AR process with trend, or a
@@ -318,13 +330,15 @@ def low_frequency_series(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     n = int(np.exp(rng.uniform(np.log(shortest), np.log(longest))))
     if rng.random() < 0.05:
         return clean_shape(rng, n, season) * rng.lognormal(0, 2) + rng.normal(0, 5), season
+    if season > 1 and rng.random() < 0.1:
+        return drifting_season(rng, n, season) * rng.lognormal(0, 2), season
     kind = rng.integers(0, 5)
     if kind == 0:
         x = ets_path(rng, n, season)
     elif kind == 1:
         x = trend_season_noise(rng, n, season)
-    elif kind == 2:
-        x = np.cumsum(rng.normal(rng.normal(0, 0.3), 1, n))
+    elif kind == 2:  # half without drift: exchange rates, prices
+        x = np.cumsum(rng.normal(rng.normal(0, 0.3) * (rng.random() < 0.5), 1, n))
     elif kind == 3:
         x = ar_process(rng, n) + linear_trend(rng, n) * rng.uniform(0, 3) * np.sqrt(n)
     else:

@@ -73,6 +73,9 @@ class ComboConfig:
     short_context_prob : float
         Share of fine-tuning windows whose context is cut to a random suffix (at least 8
         values), so the model keeps forecasting short series well.
+    recent_season : bool
+        Include the pool's last member (the last season's mean plus indices of the last few
+        seasons); ``tsfm-combo`` was trained without it.
     flip_average : bool
         Prediction: average the forecast of each context with the mirrored forecast of its
         negation (as TimesFM does), so that ``-x`` is forecast as ``-forecast(x)``.
@@ -89,6 +92,7 @@ class ComboConfig:
     season: int | str = param("auto", POSITIVE | "auto")
     short_context_prob: float = param(0.5, SHARE)
     flip_average: bool = param(True, FLAG)
+    recent_season: bool = param(False, FLAG)
 
 
 def normalise(values: torch.Tensor):
@@ -133,7 +137,8 @@ class Combo(nn.Module):
     def __init__(self, cfg: ComboConfig):
         super().__init__()
         self.cfg = cfg
-        P, d, K, Q = cfg.patch_len, cfg.d_model, len(POOL), len(LEVELS)
+        self.n_members = K = len(POOL) - (0 if cfg.recent_season else 1)
+        P, d, Q = cfg.patch_len, cfg.d_model, len(LEVELS)
         self.n_patches = math.ceil(cfg.context_length / P)
         self.patch_embedding = nn.Linear(2 * P, d)
         self.position = nn.Parameter(torch.empty(self.n_patches, d).uniform_(-0.02, 0.02))
@@ -180,8 +185,9 @@ class Combo(nn.Module):
         """Quantiles ``(B, horizon, Q)`` from the summary state ``(B, d_model)``, the pool
         ``(B, K, >= horizon)`` and the error scale ``(B, 1)``."""
         H = self.cfg.prediction_length
-        out = self.head(hidden).view(-1, H, len(POOL) + len(LEVELS))
-        weights, offsets = out[..., : len(POOL)].softmax(dim=-1), out[..., len(POOL) :]
+        K = self.n_members
+        out = self.head(hidden).view(-1, H, K + len(LEVELS))
+        weights, offsets = out[..., :K].softmax(dim=-1), out[..., K:]
         if horizon > H:  # the last step's weights; offsets growing like sqrt(step)
             extra = horizon - H
             growth = torch.sqrt(torch.arange(H + 1, horizon + 1, dtype=pool.dtype) / H)
@@ -206,7 +212,8 @@ class Combo(nn.Module):
 
     @torch.no_grad()
     def pool(self, z, mask, season, horizon: int) -> torch.Tensor:
-        return classical_pool(z, mask, season, horizon).clamp(-TARGET_LIMIT, TARGET_LIMIT)
+        pool = classical_pool(z, mask, season, horizon)[:, : self.n_members]
+        return pool.clamp(-TARGET_LIMIT, TARGET_LIMIT)
 
     def encode(self, z, mask, season, pool, s) -> torch.Tensor:
         """The summary token's state ``(B, d_model)``."""
@@ -223,8 +230,8 @@ class Combo(nn.Module):
         )  # fmt: skip
         summary = self.summary(features)[:, None]
         tokens = torch.cat([patches, members, summary], dim=1)
-        real = torch.cat([mm.amax(dim=-1) > 0, torch.ones(len(z), len(POOL) + 1, dtype=torch.bool)],
-                         dim=1)  # fmt: skip
+        extra = torch.ones(len(z), self.n_members + 1, dtype=torch.bool)  # members, summary
+        real = torch.cat([mm.amax(dim=-1) > 0, extra], dim=1)
         allowed = real[:, None, :] | torch.eye(tokens.shape[1], dtype=torch.bool)
         return self.encoder(tokens, allowed[:, None])[:, -1]
 

@@ -4,10 +4,11 @@
 (``mask (B, L)``: a short series is left-padded), the forecasts of the methods the forecasting
 competitions use as benchmarks (Makridakis et al., M3/M4): naive, seasonal naive, simple
 exponential smoothing, Holt's linear trend, damped trend, the Theta method, drift, a linear
-regression and the context mean. As in the M4 benchmarks, the non-seasonal methods run on the
-seasonally adjusted series (classical additive decomposition, applied only where a 90%
-autocorrelation test at the season finds seasonality and three seasons are observed) and the
-seasonal component is added back.
+regression, the context mean, and the last season's mean plus seasonal indices of the last
+few seasons only (a season whose shape drifts). As in the M4 benchmarks, the non-seasonal
+methods run on the seasonally adjusted series (classical additive decomposition, applied only
+where a 90% autocorrelation test at the season finds seasonality and three seasons are
+observed) and the seasonal component is added back.
 
 The smoothing parameters are chosen per series from a fixed grid by the in-sample one-step
 squared error, all series and grid points at once (``B x G`` states stepped through ``L``
@@ -20,11 +21,15 @@ from __future__ import annotations
 import torch
 
 #: Names of the pool members, in the order of :func:`classical_pool`'s second axis.
-POOL = ("naive", "seasonal_naive", "ses", "holt", "damped", "theta", "drift", "linear", "mean")
+POOL = ("naive", "seasonal_naive", "ses", "holt", "damped", "theta", "drift", "linear", "mean",
+        "recent_season")  # fmt: skip
 
 _ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
 _BETAS = (0.05, 0.15, 0.3)  # share of alpha
 _PHIS = (0.8, 0.9, 0.95, 0.98)
+#: Recent seasons the ``recent_season`` member's indices are estimated from (a season's shape
+#: and size drift over the years: prescriptions, retail).
+RECENT_CYCLES = 3
 #: Longest stretch the smoothing methods are fitted on (older values add little, cost time).
 SMOOTHING_WINDOW = 256
 
@@ -48,10 +53,13 @@ def observed_stats(z: torch.Tensor, mask: torch.Tensor):
     return n, first, mean
 
 
-def seasonal_component(z: torch.Tensor, mask: torch.Tensor, season: int) -> torch.Tensor:
+def seasonal_component(
+    z: torch.Tensor, mask: torch.Tensor, season: int, cycles: int | None = None
+) -> torch.Tensor:
     """Additive seasonal indices ``(B, season)`` (zero where no seasonality is found), phase
     ``j`` being the phase of the last context value's ``j``-th successor minus one, i.e. the
-    index at future step ``h`` is ``[(h - 1) % season]``."""
+    index at future step ``h`` is ``[(h - 1) % season]``; estimated from the last ``cycles``
+    seasons (None: all)."""
     B, L = z.shape
     zero = z.new_zeros(B, max(season, 1))
     if season <= 1 or L < 3 * season:
@@ -70,6 +78,8 @@ def seasonal_component(z: torch.Tensor, mask: torch.Tensor, season: int) -> torc
         mask[:, None].to(z.dtype), torch.ones(1, 1, width, dtype=z.dtype)
     )[:, 0]
     valid = valid >= width - 0.5
+    if cycles:
+        valid = valid & (torch.arange(width // 2, L - width // 2) >= L - cycles * m)
     half = width // 2
     detrended = (z[:, half : L - half] - trend) * valid
     phase = (torch.arange(half, L - half) - L) % m  # future step h has phase (h - 1) % m
@@ -149,11 +159,14 @@ def classical_pool(z: torch.Tensor, mask: torch.Tensor, season, horizon: int):
     rows = torch.arange(B)
     steps = torch.arange(1, horizon + 1, dtype=z.dtype)
     adjusted, future_season = z.clone(), z.new_zeros(B, horizon)
-    for m in season.unique().tolist():  # the seasonal component per season length
+    recent_season = z.new_zeros(B, horizon)
+    for m in season.unique().tolist():  # the seasonal components per season length
         group = season == m
         indices = seasonal_component(z[group], mask[group], int(m))  # (b, m)
         adjusted[group] -= indices[:, (torch.arange(L) - L) % m] * mask[group]
         future_season[group] = indices[:, (steps.long() - 1) % m]
+        recent = seasonal_component(z[group], mask[group], int(m), RECENT_CYCLES)
+        recent_season[group] = recent[:, (steps.long() - 1) % m]
     start = int(first.min())  # no row has values before: the recursions skip those steps
     smoothed, ses_alpha = _smooth(adjusted[:, start:], mask[:, start:], horizon)
     last = adjusted[:, -1:]
@@ -168,6 +181,9 @@ def classical_pool(z: torch.Tensor, mask: torch.Tensor, season, horizon: int):
     a = ses_alpha.clamp(min=0.1)[:, None]
     theta_drift = 0.5 * slope * (steps - 1 + 1 / a - (1 - a) ** n[:, None].double() / a)
     linear = a_mean + slope * (L - 1 + steps - t_mean)
+    # the mean of the last season (or value) plus the recent seasonal indices
+    window = torch.arange(L)[None, :] >= L - torch.minimum(season, n)[:, None]
+    last_season = (z * window).sum(dim=1, keepdim=True) / window.sum(dim=1, keepdim=True)
     first_value = adjusted[rows, first][:, None]
     drift = last + steps * (last - first_value) / (n[:, None] - 1).clamp(min=1)
     # seasonal naive on the raw series: the value one season (or the last value) back
@@ -184,5 +200,6 @@ def classical_pool(z: torch.Tensor, mask: torch.Tensor, season, horizon: int):
         drift + future_season,
         linear + future_season,
         mean[:, None].expand(B, horizon),
+        last_season + recent_season,
     ]
     return torch.stack(members, dim=1).float()
