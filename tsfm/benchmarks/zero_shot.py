@@ -193,12 +193,10 @@ def main(args) -> int:
     baselines_only = getattr(args, "baselines_only", False)
     model = None
     if not baselines_only:  # the zero-shot settings, and the model with its whole context as is
-        model = {
-            "zero-shot": tsfm.from_pretrained(args.pretrained, n_threads=1),
-            "zero-shot, raw": tsfm.from_pretrained(
-                args.pretrained, n_threads=1, max_context=None, seasonal_adjustment=None
-            ),
-        }
+        model = {"zero-shot": tsfm.from_pretrained(args.pretrained, n_threads=1)}
+        raw = {"max_context": None, "seasonal_adjustment": None}  # Sundial's prediction settings
+        if raw.keys() <= model["zero-shot"].get_params().keys():
+            model["zero-shot, raw"] = tsfm.from_pretrained(args.pretrained, n_threads=1, **raw)
     cache = Path(args.output) / "zero_shot_baselines"
     command = invoked_command()
     lines = [
