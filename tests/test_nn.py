@@ -42,6 +42,16 @@ def test_patching_equals_a_slicing_loop():
     )
 
 
+def test_patches_always_reach_the_last_value():
+    x = torch.randn(4, 50)
+    unpadded = patchify(x, 16, 8, pad_end=False)  # the oldest (50 - 16) % 8 = 2 values left out
+    assert unpadded.shape == (4, n_patches(50, 16, 8, pad_end=False), 16)
+    torch.testing.assert_close(unpadded[:, -1], x[:, -16:], rtol=0, atol=0)
+    torch.testing.assert_close(unpadded[:, 0], x[:, 2:18], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="stride=9 exceeds patch_len=8: the values between"):
+        n_patches(50, 8, 9)
+
+
 def test_fold_and_unfold_channels():
     x = torch.randn(2, 10, 3)
     folded = fold_channels(x)

@@ -25,7 +25,14 @@ from torch import nn
 from tsfm.models.neural import NeuralForecaster
 from tsfm.models.pretraining import MaskedPatchPretraining
 from tsfm.models.sampling import FlowHeadOption
-from tsfm.nn import FlattenHead, PatchBackbone, RevIN, fold_channels, unfold_channels
+from tsfm.nn import (
+    FlattenHead,
+    PatchBackbone,
+    RevIN,
+    fold_channels,
+    n_patches,
+    unfold_channels,
+)
 from tsfm.nn.mixer import (
     MODES,
     ChannelReconciliationHead,
@@ -94,7 +101,7 @@ class TSMixer(nn.Module):
         super().__init__()
         self.n_channels = n_channels
         self.revin = RevIN(n_channels) if cfg.revin else None
-        n = (cfg.context_length - cfg.patch_len) // cfg.stride + 1
+        n = n_patches(cfg.context_length, cfg.patch_len, cfg.stride, pad_end=False)
         encoder = MixerEncoder(
             n, cfg.d_model, cfg.n_layers, cfg.expansion, cfg.dropout, cfg.gated_attention,
             cfg.norm, n_channels if cfg.mode == "mix" else None,
