@@ -21,7 +21,7 @@ grid and filled the same way. Filled points are recorded as unobserved in ``Pane
 * ``"ffill"``: last observation carried forward, leading gaps back-filled;
 * ``"zero"``: zeros.
 
-Infinite values are always an error.
+Infinite values, and values beyond :data:`LARGEST` in magnitude, are always an error.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from tsfm.data.gluonts import gluonts_to_frame, is_gluonts_dataset
 from tsfm.data.panel import DataSpec, Panel, object_array
 
 FILL_POLICIES = ("raise", "interpolate", "ffill", "zero")
+#: Largest magnitude of a value: squares (variances, scaling, squared errors) stay finite.
+LARGEST = 1e120
 
 
 def to_panel(
@@ -155,6 +157,7 @@ def _from_wide(df, target, past, future):
             )
     if not targets:
         raise ValueError("no target column: every column was named as a covariate")
+    _check_roles(target=targets, past_covariates=past, future_covariates=future)
     levels = tuple(df.columns.names)  # kept unless one unnamed level (the common case)
     spec = DataSpec(
         layout="wide",
@@ -191,6 +194,10 @@ def _from_long(df, target, past, future, id_col, time_col, static=()):
     past, future = tuple(past or ()), tuple(future or ())
     _check_columns_exist(df, (target,), "target")
     _check_columns_exist(df, past + future + static, "covariate")
+    _check_roles(
+        id_col=(id_col,), time_col=(time_col,), target=(target,), past_covariates=past,
+        future_covariates=future, static_covariates=static,
+    )  # fmt: skip
     known = {id_col, time_col, target, *past, *future, *static}
     unassigned = [c for c in df.columns if c not in known]
     if unassigned:
@@ -257,6 +264,19 @@ def _check_ids(ids: pd.Series, id_col: str) -> None:
             "merged into one series; give the column one type (e.g. .astype(str) keeps them "
             "apart as different series)"
         )
+
+
+def _check_roles(**roles) -> None:
+    """Refuse a column given two roles (or one role twice): it would be read twice."""
+    seen = {}
+    for role, names in roles.items():
+        for name in names:
+            if name in seen:
+                raise ValueError(
+                    f"column {name!r} is named in {seen[name]}= and in {role}=; give every "
+                    "column one role"
+                )
+            seen[name] = role
 
 
 def _check_columns_exist(df, names, role):
@@ -497,13 +517,21 @@ def _regularise(frame: pd.DataFrame, offset, label: str, fill_missing: str) -> p
 def _fill(block: pd.DataFrame, label: str, fill_missing: str) -> tuple[np.ndarray, np.ndarray]:
     arr = block.to_numpy(dtype=np.float64, copy=True)
     finite = np.isfinite(arr)
-    if finite.all():
-        return arr, finite
     if np.isinf(arr).any():
         row, col = np.argwhere(np.isinf(arr))[0]
         raise ValueError(
             f"{label}: column {block.columns[col]!r} has an infinite value at {block.index[row]}"
         )
+    huge = finite & (np.abs(arr, where=finite, out=np.zeros_like(arr)) > LARGEST)
+    if huge.any():
+        row, col = np.argwhere(huge)[0]
+        raise ValueError(
+            f"{label}: column {block.columns[col]!r} holds {arr[row, col]:g} at "
+            f"{block.index[row]}, beyond {LARGEST:g} in magnitude: its squares would overflow "
+            "(scaling, variances, squared errors); rescale the column"
+        )
+    if finite.all():
+        return arr, finite
     if fill_missing == "raise":
         row, col = np.argwhere(~finite)[0]
         n_missing = int((~finite[:, col]).sum())
