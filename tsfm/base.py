@@ -41,10 +41,12 @@ from tsfm.data.panel import (
     panel_from_arrays,
     panel_to_arrays,
 )
-from tsfm.evaluation.rolling import rolling_origin, test_origins
-from tsfm.params import Constraint, check_params
+from tsfm.evaluation.rolling import quantile_levels, rolling_origin, test_origins
+from tsfm.params import POSITIVE, Constraint, Integer, check_params
 
 FORMAT_VERSION = 1
+#: ``evaluate``'s ``season_length=``: a season (lag) or None for the model's own.
+SEASON = POSITIVE | None
 CONFIG, STATE = "config.json", "state.safetensors"
 
 
@@ -73,6 +75,8 @@ class BaseForecaster(BaseEstimator):
     supports_static_covariates: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
     local: ClassVar[bool] = False
+    #: Longest horizon a forecast may have: beyond it, time and memory grow without bound.
+    max_horizon: ClassVar[int] = 100_000
     #: Hyperparameter name to its constraint (:mod:`tsfm.params`).
     _parameter_constraints: ClassVar[dict[str, Constraint]] = {}
     _registry: ClassVar[dict[str, type]] = {}
@@ -342,6 +346,7 @@ class BaseForecaster(BaseEstimator):
         windows = test_origins(
             panel, horizon, test_start=test_start, test_size=test_size, stride=stride
         )
+        check_params("evaluate", {"season_length": season_length}, {"season_length": SEASON})
         season = season_length or getattr(self, "season_length", None) or 1
         if panel.spec.n_future and horizon != self._future_rows(horizon):
             raise ValueError(
@@ -369,6 +374,8 @@ class BaseForecaster(BaseEstimator):
         into the folder ``path``; :meth:`load` checks every file against the manifest."""
         check_is_fitted(self, "panel_")
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"save: {path} is a file; save writes a folder")
         path.mkdir(parents=True, exist_ok=True)
         panel_meta, arrays = panel_to_arrays(self.panel_)
         fitted_meta, fitted_arrays = self._fitted_state()
@@ -404,7 +411,10 @@ class BaseForecaster(BaseEstimator):
         klass = _forecaster_class(config["class"])
         if klass is None or not issubclass(klass, cls):
             raise ValueError(f"{path}: {config['class']!r} is not a {cls.__name__} class of tsfm")
-        model = klass(**config["params"])
+        try:
+            model = klass(**config["params"])
+        except (TypeError, ValueError) as error:  # a hand-edited config.json
+            raise ValueError(f"{path / CONFIG}: {error}") from error
         arrays = load_file(path / STATE)
         try:
             model.panel_ = panel_from_arrays(config["panel"], arrays)
@@ -477,19 +487,17 @@ class BaseForecaster(BaseEstimator):
 
     def _check_horizon(self, horizon: int | None) -> int:
         horizon = self.prediction_length if horizon is None else horizon
-        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+        if not Integer(1, self.max_horizon).accepts(horizon):
+            raise ValueError(
+                f"horizon must be a positive integer of at most {self.max_horizon} "
+                f"({type(self).__name__}), got {horizon!r}"
+            )
         return int(horizon)
 
     def _check_quantiles(self, quantiles) -> list[float] | None:
-        if quantiles is None:
-            return None
-        if not self.probabilistic:
+        if quantiles is not None and not self.probabilistic:
             raise ValueError(f"{type(self).__name__} gives point forecasts only; drop quantiles=")
-        quantiles = [float(q) for q in quantiles]
-        if not quantiles or any(not 0 < q < 1 for q in quantiles):
-            raise ValueError(f"quantiles must be levels strictly between 0 and 1, got {quantiles}")
-        return quantiles
+        return quantile_levels(quantiles)
 
 
 def _forecaster_class(name: str) -> type | None:

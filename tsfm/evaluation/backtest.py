@@ -29,10 +29,17 @@ from tqdm.auto import tqdm
 from tsfm.data.frames import to_panel
 from tsfm.data.panel import Panel, object_array
 from tsfm.evaluation import metrics as M
-from tsfm.evaluation.rolling import Windows, gather
+from tsfm.evaluation.rolling import Windows, gather, quantile_levels, timestamp_of
+from tsfm.params import POSITIVE, Integer, OneOf, check_params
 
 #: Series per job for local forecasters: small enough to spread, large enough to amortise.
 SERIES_PER_JOB = 256
+#: Constraints of :func:`backtest`'s arguments (:mod:`tsfm.params`).
+ARGUMENTS = {
+    "horizon": POSITIVE, "n_windows": POSITIVE | None, "step": POSITIVE | None,
+    "window": OneOf("expanding", "sliding"), "train_size": POSITIVE | None,
+    "season_length": POSITIVE, "n_jobs": POSITIVE | Integer(None, -1) | None,
+}  # fmt: skip
 
 
 @dataclass
@@ -147,15 +154,17 @@ def backtest(
     """
     if (n_windows is None) == (start is None):
         raise ValueError("give exactly one of n_windows= and start=")
-    if window not in ("expanding", "sliding"):
-        raise ValueError(f"window must be 'expanding' or 'sliding', got {window!r}")
+    arguments = {
+        "horizon": horizon, "n_windows": n_windows, "step": step, "window": window,
+        "train_size": train_size, "season_length": season_length, "n_jobs": n_jobs,
+    }  # fmt: skip
+    check_params("backtest", arguments, ARGUMENTS)
     if window == "sliding" and not train_size:
         raise ValueError("window='sliding' needs train_size= (rows of history per window)")
-    if not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise ValueError(f"horizon must be a positive integer, got {horizon!r}")
+    if start is not None and not isinstance(start, (int, np.integer)):
+        start = timestamp_of(start, "start")
+    quantiles = quantile_levels(quantiles)
     step = horizon if step is None else step
-    if step < 1:
-        raise ValueError(f"step must be a positive integer, got {step}")
     named = _named(models)
     policies = {name: _refit_every(refit, name) for name in named}
     panel = to_panel(
@@ -175,6 +184,13 @@ def backtest(
         plan, too_short = _plan(name, model, panel, cutoffs, policies[name])
         skipped += too_short
         jobs += [(name, model, series, origins, fit) for series, origins, fit in plan]
+    if not jobs:
+        first = skipped[0]
+        raise ValueError(
+            f"no window to forecast: all {len(skipped)} were skipped (e.g. series "
+            f"{first['unique_id']!r}: {first['reason']}); use a shorter horizon, fewer "
+            "windows or an earlier start"
+        )
     calls = []
     for _, model, series, origins, fit in jobs:
         members = np.unique(series)  # the job's series, in panel order
@@ -202,14 +218,21 @@ def backtest(
 
 def _named(models) -> dict:
     if isinstance(models, Mapping):
-        return dict(models)
-    if not isinstance(models, (list, tuple)):
-        models = [models]
-    named, counts = {}, {}
-    for model in models:
-        base = type(model).__name__
-        counts[base] = counts.get(base, 0) + 1
-        named[base if counts[base] == 1 else f"{base}#{counts[base]}"] = model
+        named = dict(models)
+    else:
+        named, counts = {}, {}
+        for model in models if isinstance(models, (list, tuple)) else [models]:
+            base = type(model).__name__
+            counts[base] = counts.get(base, 0) + 1
+            named[base if counts[base] == 1 else f"{base}#{counts[base]}"] = model
+    if not named:
+        raise ValueError("models is empty: give a forecaster, a list or a dict of them")
+    for name, model in named.items():
+        if isinstance(model, type):
+            klass = model.__name__
+            raise TypeError(f"model {name!r} is the class {klass}; pass an instance: {klass}()")
+        if not callable(getattr(model, "fit_panel", None)):
+            raise TypeError(f"model {name!r} is a {type(model).__name__}, not a tsfm forecaster")
     return named
 
 
@@ -234,8 +257,6 @@ def _cutoffs(panel: Panel, horizon: int, n_windows, start, step) -> list[np.ndar
     out = []
     for i, length in enumerate(panel.lengths):
         if n_windows is not None:
-            if n_windows < 1:
-                raise ValueError(f"n_windows must be a positive integer, got {n_windows}")
             last = length - horizon
             out.append(last - step * np.arange(n_windows - 1, -1, -1))
             continue

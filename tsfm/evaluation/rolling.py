@@ -15,11 +15,46 @@ import pandas as pd
 from tsfm.data.panel import Panel
 from tsfm.data.windows import sliding_windows
 from tsfm.evaluation import metrics as M
+from tsfm.params import POSITIVE, Real, check_params
 
 PredictBatch = Callable[[np.ndarray, np.ndarray, int, Sequence[float] | None], dict]
 
 #: Windows x rows x channels held in memory at once while predicting.
 CHUNK_ELEMENTS = 20_000_000
+
+
+#: Constraints of :func:`test_origins`' arguments.
+ARGUMENTS = {"test_size": POSITIVE | None, "stride": POSITIVE}
+#: A quantile level.
+LEVEL = Real(0, 1, closed="neither")
+
+
+def quantile_levels(quantiles) -> list[float] | None:
+    """``quantiles=`` checked: None, or a non-empty sequence of levels strictly between 0 and
+    1, returned as floats (a repeated level once)."""
+    if quantiles is None:
+        return None
+    if isinstance(quantiles, (str, bytes)) or not isinstance(
+        quantiles, (Sequence, np.ndarray, pd.Index)
+    ):
+        raise ValueError(
+            f"quantiles must be a list of levels such as [0.1, 0.9], got {quantiles!r}"
+        )
+    levels = list(quantiles)
+    if not levels or not all(LEVEL.accepts(q) for q in levels):
+        raise ValueError(f"quantiles must be levels strictly between 0 and 1, got {levels}")
+    return list(dict.fromkeys(float(q) for q in levels))
+
+
+def timestamp_of(value, name: str) -> pd.Timestamp:
+    """``value`` as a timestamp, or an error naming the argument ``name``."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise ValueError(f"{name}={value!r} is neither a row position (int) nor a timestamp")
+    return stamp
 
 
 @dataclass
@@ -61,8 +96,9 @@ def test_origins(
     """
     if (test_start is None) == (test_size is None):
         raise ValueError("give exactly one of test_start= and test_size=")
-    if stride < 1:
-        raise ValueError(f"stride must be a positive integer, got {stride}")
+    check_params("evaluate", {"test_size": test_size, "stride": stride}, ARGUMENTS)
+    if test_start is not None and not isinstance(test_start, (int, np.integer)):
+        test_start = timestamp_of(test_start, "test_start")
     series, origins, firsts = [], [], []
     for i, (sid, length) in enumerate(zip(panel.ids, panel.lengths)):
         if test_size is not None:

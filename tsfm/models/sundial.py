@@ -231,6 +231,7 @@ class SundialForecaster(NeuralForecaster):
 
     config_class = SundialConfig
     probabilistic = True
+    max_horizon = 10_000  # beyond its output_length, every step rolls every sample path
     default_pretrained = "tsfm-small-v2"
 
     def _build_module(self, n_channels: int) -> nn.Module:
@@ -251,6 +252,15 @@ class SundialForecaster(NeuralForecaster):
     def predict_samples(self, data=None, *, horizon: int | None = None, num_samples=None):
         """Raw sample paths after the end of each series.
 
+        Parameters
+        ----------
+        data : pd.Series or pd.DataFrame, optional
+            New context, as for ``predict``; default the training data.
+        horizon : int, optional
+            Steps ahead; default ``prediction_length``.
+        num_samples : int, optional
+            Paths per series (checked as the hyperparameter); default ``num_samples``.
+
         Returns
         -------
         ndarray, shape (S, num_samples, horizon, C)
@@ -260,8 +270,10 @@ class SundialForecaster(NeuralForecaster):
 
         panel = self._context_panel(data)
         horizon = self._check_horizon(horizon)
+        num_samples = self.num_samples if num_samples is None else num_samples
+        self._check_params({"num_samples": num_samples})
         context, mask = left_pad_stack(panel.values, self._context_rows(panel))
-        return self._samples(context, mask, horizon, num_samples or self.num_samples)
+        return self._samples(context, mask, horizon, num_samples)
 
     def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:
         self.module_.eval()

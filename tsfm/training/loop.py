@@ -132,6 +132,8 @@ def train(
     state = {"epoch": 0, "best_val": math.inf, "bad_epochs": 0, "history": []}
     best_weights = None
     path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
+    if path is not None and path.parent.exists() and not path.parent.is_dir():
+        raise ValueError(f"checkpoint_dir {str(path.parent)!r} is a file, not a folder")
     fingerprint = None
     if path is not None:
         fingerprint = run_fingerprint(module, train_windows, val_windows, settings or cfg)
