@@ -85,13 +85,26 @@ def read_table(path: str):
     first column as the timestamps."""
     import pandas as pd
 
-    frame = pd.read_csv(path)
-    if {"unique_id", "ds"} <= set(frame.columns):
-        frame["ds"] = pd.to_datetime(frame["ds"])
-        return frame
-    index = pd.DatetimeIndex(pd.to_datetime(frame.pop(frame.columns[0])))
-    frame.index = index
+    try:
+        frame = pd.read_csv(path)
+        if {"unique_id", "ds"} <= set(frame.columns):
+            frame["ds"] = pd.to_datetime(frame["ds"])
+            return frame
+        frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop(frame.columns[0])))
+    except (ValueError, TypeError) as error:  # pandas' EmptyDataError and ParserError too
+        raise ValueError(
+            f"{path}: not a CSV tsfm reads (long: columns unique_id, ds, y; wide: timestamps "
+            f"in the first column): {error}"
+        ) from None
     return frame
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a positive integer."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
 
 
 def build_models(names: str, horizon: int, season_length: int, settings: list[str]) -> dict:
@@ -102,7 +115,15 @@ def build_models(names: str, horizon: int, season_length: int, settings: list[st
     from tsfm.benchmarks.ltsf import _parse
 
     models = {}
-    for name in [n.strip() for n in names.split(",") if n.strip()]:
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    for item in settings or []:
+        key, equals, _ = item.partition("=")
+        if not equals or key.partition(".")[0] not in chosen or "." not in key:
+            raise SystemExit(
+                f"--set {item!r}: expected MODEL.NAME=VALUE with MODEL one of --models "
+                f"({', '.join(chosen)})"
+            )
+    for name in chosen:
         if name not in MODEL_NAMES:
             raise SystemExit(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
         klass = getattr(tsfm, MODEL_NAMES[name])
@@ -217,12 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("backtest", help="rolling-origin backtest of several models on a CSV")
     p.add_argument("data", help="CSV: long (unique_id, ds, y) or wide (timestamps first)")
     p.add_argument("--models", required=True, help=f"comma-separated: {', '.join(MODEL_NAMES)}")
-    p.add_argument("--horizon", type=int, required=True)
-    p.add_argument("--n-windows", type=int, default=None, help="windows per series (default 1)")
+    p.add_argument("--horizon", type=positive_int, required=True)
+    p.add_argument("--n-windows", type=positive_int, default=None, help="windows per series (1)")
     p.add_argument("--start", default=None, help="first cutoff row or timestamp (not with -n)")
-    p.add_argument("--step", type=int, default=None, help="rows between cutoffs (default H)")
+    p.add_argument("--step", type=positive_int, default=None, help="rows between cutoffs (H)")
     p.add_argument("--refit", default="true", help="global models: true, false or every k")
-    p.add_argument("--season-length", type=int, default=1)
+    p.add_argument("--season-length", type=positive_int, default=1)
     p.add_argument("--quantiles", type=float, nargs="*", default=None)
     p.add_argument("--metric", default="mase", help="ranking metric")
     p.add_argument("--target", default=None)
@@ -301,7 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default="benchmarks", help="folder of results.csv and RESULTS.md")
     p.set_defaults(func=_benchmark)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, OSError) as error:  # bad input: the message, not a traceback
+        parser.exit(2, f"tsfm {args.command}: error: {error}\n")
 
 
 if __name__ == "__main__":
