@@ -107,7 +107,10 @@ def to_panel(
                 f"columns {repeated} appear more than once (labels equal in Python, such as 1 "
                 "and 1.0, count as one); give every column its own label"
             )
-        if id_col in data.columns or time_col in data.columns:
+        long = id_col in data.columns or time_col in data.columns
+        if spec is not None and spec.layout != ("long" if long else "wide"):
+            _refuse_layout(spec.layout, "long" if long else "wide")
+        if long:
             frames, spec_new = _from_long(
                 data, target, past_covariates, future_covariates, id_col, time_col, static
             )
@@ -123,12 +126,15 @@ def to_panel(
             f"expected a pandas Series, a DataFrame or a gluonts dataset, got {type(data).__name__}"
         )
     if spec is not None and spec.layout != spec_new.layout:
-        raise ValueError(
-            f"the model was fit on {spec.layout} input, got {spec_new.layout} input; "
-            "pass data of the same shape"
-        )
+        _refuse_layout(spec.layout, spec_new.layout)
     spec_new = dataclasses.replace(spec_new, calendar=check_calendar(calendar))
     return _build_panel(frames, spec_new, freq, fill_missing)
+
+
+def _refuse_layout(fitted: str, given: str) -> None:
+    raise ValueError(
+        f"the model was fit on {fitted} input, got {given} input; pass data of the same shape"
+    )
 
 
 # --------------------------------------------------------------------------- input shapes
