@@ -65,12 +65,16 @@ def test_max_context_forecasts_from_the_last_values_only():
         model.set_params(max_context=0).predict(series)
 
 
+SUNDIAL = "tsfm-small-v2"  # the settings are Sundial's: the Combo default has its own pool
+
+
 def test_zero_shot_settings_apply_to_zero_shot_use_only():
-    zero_shot = tsfm.from_pretrained()
+    zero_shot = tsfm.from_pretrained(SUNDIAL)
     assert zero_shot.max_context == ZERO_SHOT_SETTINGS["max_context"] == 256
     assert zero_shot.seasonal_adjustment == "auto"
-    assert tsfm.from_pretrained(seasonal_adjustment=None).seasonal_adjustment is None  # overrides
-    tuned = tsfm.from_pretrained(max_epochs=3)
+    overridden = tsfm.from_pretrained(SUNDIAL, seasonal_adjustment=None)
+    assert overridden.seasonal_adjustment is None
+    tuned = tsfm.from_pretrained(SUNDIAL, max_epochs=3)
     assert tuned.max_context is None and tuned.seasonal_adjustment is None
 
 
@@ -78,5 +82,7 @@ def test_seasonal_adjustment_copies_an_exact_daily_cycle():
     index = pd.date_range("2024-01-01", periods=24 * 20, freq="h")
     cycle = np.random.default_rng(2).normal(0, 5, 24)
     series = pd.Series(100 + cycle[np.arange(len(index)) % 24], index=index)
-    forecast = tsfm.forecast(series.iloc[:-48], horizon=48)["mean"].to_numpy()
+    forecast = tsfm.forecast(series.iloc[:-48], horizon=48, model=SUNDIAL)["mean"].to_numpy()
     np.testing.assert_allclose(forecast, series.iloc[-48:].to_numpy(), atol=0.05)
+    default = tsfm.forecast(series.iloc[:-48], horizon=48)["mean"].to_numpy()
+    np.testing.assert_allclose(default, series.iloc[-48:].to_numpy(), atol=0.25)
