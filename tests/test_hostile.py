@@ -116,7 +116,7 @@ BAD_COMBINATIONS = [
     (tsfm.PatchTSTForecaster, {"patch_len": 64}, "shorter than patch_len=64"),
     (tsfm.TSMixerForecaster, {"patch_len": 64, "stride": 64}, "shorter than patch_len=64"),
     (tsfm.XPatchForecaster, {"patch_len": 64}, "shorter than patch_len=64"),
-    (tsfm.ComboForecaster, {"patch_len": 64}, "patch_len must be between 1 and"),
+    (tsfm.ComboForecaster, {"patch_len": 64}, "at most context_length=48, got 64"),
     (tsfm.PatchTSTForecaster, {"stride": 16}, "stride=16 exceeds patch_len=8"),
     (tsfm.TSMixerForecaster, {"stride": 64}, "stride=64 exceeds patch_len=8"),
     (tsfm.XPatchForecaster, {"stride": 9}, "stride=9 exceeds patch_len=8"),
@@ -476,11 +476,12 @@ def test_backtest_of_a_short_series_reports_it_skipped():
 # ----------------------------------------------------------------- tsfm.forecast
 
 BAD_FORECASTS = [
-    ({"horizon": 0}, "horizon must be an integer from 1 to"),
-    ({"horizon": -1}, "horizon must be an integer from 1 to"),
-    ({"horizon": 2.5}, "horizon must be an integer from 1 to"),
-    ({"horizon": "10"}, "horizon must be an integer from 1 to"),
-    ({"horizon": 10**7}, "horizon must be an integer from 1 to 10000, got 10000000"),
+    ({"horizon": 0}, "horizon must be a positive integer of at most"),
+    ({"horizon": -1}, "horizon must be a positive integer of at most"),
+    ({"horizon": 2.5}, "horizon must be a positive integer of at most"),
+    ({"horizon": "10"}, "horizon must be a positive integer of at most"),
+    ({"horizon": True}, "horizon must be a positive integer of at most"),
+    ({"horizon": 10**7}, r"at most 10000 \(ComboForecaster\), got 10000000"),
     ({"model": "no-such-model"}, "'no-such-model' is neither a shipped pretrained model"),
     ({"quantiles": [1.5]}, "quantiles must be levels"),
     ({"quantiles": "0.1"}, "quantiles must be a list"),

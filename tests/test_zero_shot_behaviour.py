@@ -114,7 +114,22 @@ def test_missing_values_are_interpolated_unless_refused():
         tsfm.forecast(series, 4, fill_missing="raise")
 
 
-@pytest.mark.parametrize("horizon", [0, -1, 10**7, 2.5])
+@pytest.mark.parametrize("horizon", [0, -1, 10**7, 2.5, True])
 def test_unreasonable_horizons_are_refused(horizon):
     with pytest.raises(ValueError, match="horizon"):
         tsfm.forecast(np.arange(10.0), horizon)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (["1", "2", "3"], "the array passed to tsfm.forecast holds strings"),
+        ([np.array([True, False, True])], "series 0 passed to tsfm.forecast holds booleans"),
+        ({"a": [1.0, 2.0]}, "takes a pandas Series or DataFrame, .* got dict"),
+        ([[1.0, 2.0], ["a", "b"]], "series 1 passed to tsfm.forecast holds strings"),
+        (np.ones((3, 4)), "must be 1-d"),
+    ],
+)
+def test_what_is_not_a_series_of_numbers_is_refused(data, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        tsfm.forecast(data, 3)

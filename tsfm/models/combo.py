@@ -275,11 +275,12 @@ class ComboForecaster(NeuralForecaster):
     config_class = ComboConfig
     probabilistic = True
     default_pretrained = "tsfm-combo"
+    max_horizon = 10_000  # beyond prediction_length the last step's weights carry on
 
     def _build_module(self, n_channels: int) -> nn.Module:
-        if self.patch_len < 1 or self.context_length < self.patch_len:
+        if self.context_length < self.patch_len:
             raise ValueError(
-                f"patch_len must be between 1 and context_length={self.context_length}, "
+                f"patch_len must be at most context_length={self.context_length}, "
                 f"got {self.patch_len}"
             )
         return Combo(self._config())
@@ -290,9 +291,7 @@ class ComboForecaster(NeuralForecaster):
     def _season(self) -> int:
         if self.season == "auto":
             return season_of(getattr(self, "freq_", None))
-        if isinstance(self.season, (int, np.integer)) and self.season >= 1:
-            return int(self.season)
-        raise ValueError(f"season must be a positive int or 'auto', got {self.season!r}")
+        return int(self.season)  # a positive integer: checked by ComboConfig's constraint
 
     def _loop_options(self) -> dict:
         season = self._season()

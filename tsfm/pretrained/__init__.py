@@ -76,11 +76,6 @@ def from_pretrained(name_or_path: str | Path = DEFAULT_MODEL, **overrides):
     return klass(**params)
 
 
-#: Longest horizon :func:`forecast` accepts: beyond it the forecast is extrapolation of
-#: extrapolation, and the work and memory grow with every step.
-MAX_HORIZON = 10_000
-
-
 def forecast(
     data,
     horizon: int,
@@ -102,7 +97,9 @@ def forecast(
         dates: their steps continue the integer positions (``freq=`` sets the season length
         the model assumes, default none).
     horizon : int
-        Steps ahead, 1 to :data:`MAX_HORIZON`.
+        Steps ahead, from 1 to the model's ``max_horizon`` (10,000 for the shipped models:
+        beyond it the forecast is extrapolation of extrapolation, and work and memory grow
+        with every step).
     model : str or path
         A shipped model's name (default :data:`DEFAULT_MODEL`) or a folder ``tsfm pretrain``
         wrote.
@@ -123,9 +120,8 @@ def forecast(
     pd.DataFrame
         In the shape of the input: future timestamps, ``mean`` and any quantile columns.
     """
-    if not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= MAX_HORIZON:
-        raise ValueError(f"horizon must be an integer from 1 to {MAX_HORIZON}, got {horizon!r}")
     forecaster = from_pretrained(model, **settings)
+    horizon = forecaster._check_horizon(horizon)
     undated = _undated(data)
     if undated is None:
         forecaster.fit(data, freq=freq, fill_missing=fill_missing)
@@ -156,14 +152,30 @@ def _undated(data) -> list | None:
             return None
         return [data.to_numpy(dtype=float)]
     if isinstance(data, (list, tuple)) and data and np.ndim(data[0]) == 1:
-        return [np.asarray(x, dtype=float) for x in data]
-    array = np.asarray(data, dtype=float)
+        return [_numbers(x, f"series {i}") for i, x in enumerate(data)]
+    if not isinstance(data, (list, tuple, np.ndarray)):
+        raise TypeError(
+            "tsfm.forecast takes a pandas Series or DataFrame, a 1-d array or list of numbers, "
+            f"or a list of them; got {type(data).__name__}"
+        )
+    array = _numbers(data, "the array")
     if array.ndim != 1:
         raise ValueError(
             "an array passed to tsfm.forecast must be 1-d (one series) or a list of 1-d arrays; "
             f"got shape {array.shape}"
         )
     return [array]
+
+
+def _numbers(values, name: str) -> np.ndarray:
+    """``values`` as a float array, refusing what is not numbers (strings, booleans, objects)."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        kind = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}.get(
+            array.dtype.kind, f"{array.dtype} values"
+        )
+        raise TypeError(f"{name} passed to tsfm.forecast holds {kind}; numbers were expected")
+    return array.astype(float)
 
 
 def _dated(series: list, freq: str) -> pd.DataFrame:
