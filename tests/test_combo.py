@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from tsfm.models.combo import Combo, ComboConfig, cut_contexts, interpolate_levels, season_of
-from tsfm.nn.smoothing import POOL, classical_pool
+from tsfm.nn.smoothing import MULTIPLICATIVE, POOL, classical_pool
 from tsfm.pretrained.windows import CorpusWindows
 
-MEMBER = {name: k for k, name in enumerate(POOL)}
+MEMBER = {name: k for k, name in enumerate(POOL + MULTIPLICATIVE)}
 
 
 def padded(rows: list[np.ndarray], length: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,6 +58,41 @@ def test_pool_is_affine_equivariant_and_ignores_padding():
     np.testing.assert_allclose(longer, base, rtol=1e-5, atol=1e-5)
 
 
+def test_multiplicative_members_follow_a_season_that_grows_with_the_level():
+    t = np.arange(120.0)
+    values = (100 + 2 * t) * (1 + 0.25 * np.sin(2 * np.pi * t / 12))
+    z, mask = padded([values[:102]], 128)
+    pool = classical_pool(z, mask, 12, 18, level=torch.zeros(1))[0].double().numpy()
+    future = values[102:]
+    error = {name: np.abs(pool[MEMBER[name]] - future).mean() for name in MEMBER}
+    assert error["holt_mul"] < 0.3 * error["holt"]  # the additive season is too small
+    assert error["holt_mul"] < 0.2 * error["seasonal_naive"]  # the last year's too
+    assert error["damped_mul"] < 0.5 * error["damped"]
+    assert error["theta_mul"] < 0.6 * error["theta"]
+
+
+def test_multiplicative_members_scale_flip_and_step_aside_for_mixed_signs():
+    rng = np.random.default_rng(3)
+    t = np.arange(60.0)
+    positive = 50 + t + 10 * np.sin(2 * np.pi * t / 4) + rng.normal(0, 1, 60)
+    mixed = np.cumsum(rng.normal(0, 1, 60)) + 5 * np.sin(2 * np.pi * t / 4)
+    mixed[10] = -abs(mixed).max() - 1  # certainly both signs
+    z, mask = padded([positive, mixed], 64)
+    pool = classical_pool(z, mask, 4, 8, level=torch.zeros(2)).double()
+    for name in MULTIPLICATIVE:
+        additive = name.removesuffix("_mul")
+        torch.testing.assert_close(pool[1, MEMBER[name]], pool[1, MEMBER[additive]])
+    # a normalised context with its level gives the same forecasts as the raw one
+    loc, scale = positive.mean(), positive.std()
+    z_norm, _ = padded([(positive - loc) / scale, mixed], 64)
+    normalised = classical_pool(z_norm, mask, 4, 8, level=torch.tensor([loc / scale, 0.0]))
+    rows = [MEMBER[name] for name in MULTIPLICATIVE]
+    torch.testing.assert_close(normalised[0, rows].double() * scale + loc, pool[0, rows],
+                               rtol=1e-4, atol=1e-3)  # fmt: skip
+    flipped = classical_pool(-3 * z, mask, 4, 8, level=torch.zeros(2)).double()
+    torch.testing.assert_close(flipped, -3 * pool, rtol=1e-4, atol=1e-3)
+
+
 def test_pool_runs_per_row_seasons_in_one_batch():
     rng = np.random.default_rng(2)
     rows = [np.cumsum(rng.normal(0, 1, n)) for n in (1, 2, 9, 50, 200)]
@@ -89,6 +124,23 @@ def test_quantiles_are_monotone_and_scale_with_the_input():
     assert q.shape == (4, 12, 9)
     assert (q.diff(dim=-1) >= 0).all()
     torch.testing.assert_close(moved, q * 5 + 7, rtol=1e-4, atol=1e-3)
+
+
+def test_multiplicative_network_scales_and_flips_with_the_input():
+    torch.manual_seed(0)
+    config = ComboConfig(context_length=48, prediction_length=8, d_model=16, d_ff=32, n_layers=1,
+                         n_heads=2, recent_season=True, multiplicative=True)  # fmt: skip
+    module = Combo(config).eval()
+    assert module.n_members == len(POOL) + len(MULTIPLICATIVE)
+    t = torch.arange(48.0)
+    values = (20 + t) * (1 + 0.3 * torch.sin(2 * torch.pi * t / 12)) + torch.randn(3, 48)
+    season = torch.tensor([12, 12, 1])
+    with torch.no_grad():
+        q = module(values, season, 10, flip=True)
+        scaled = module(values * 7, season, 10, flip=True)
+        flipped = module(-values, season, 10, flip=True)
+    torch.testing.assert_close(scaled, q * 7, rtol=1e-4, atol=1e-3)
+    torch.testing.assert_close(flipped, -q.flip(-1), rtol=1e-4, atol=1e-3)
 
 
 def test_combination_loss_falls_on_a_toy_series():

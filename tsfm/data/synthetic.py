@@ -254,14 +254,16 @@ def ets_path(rng: np.random.Generator, n: int, season: int) -> np.ndarray:
     s -= s.mean()
     sigma = rng.uniform(0.005, 0.08) * level
     multiplicative = rng.random() < 0.4
+    season_scales = seasonal and rng.random() < 0.5  # s in percent of the level
     out = np.empty(n)
     for t in range(n):
         j = t % len(s)
-        forecast = level + phi * slope + s[j]
+        trend = level + phi * slope
+        forecast = trend * (1 + s[j] / 100) if season_scales else trend + s[j]
         error = rng.normal(0, sigma) * (forecast / 100 if multiplicative else 1.0)
         out[t] = forecast + error
         level, slope = level + phi * slope + alpha * error, phi * slope + beta * error
-        s[j] += gamma * error
+        s[j] += gamma * error * (100 / max(abs(trend), 1.0) if season_scales else 1.0)
     return out
 
 

@@ -2,9 +2,10 @@
 
 Every context is normalised by its observed mean and deviation; the classical methods of
 :func:`tsfm.nn.smoothing.classical_pool` (naive, seasonal naive, SES, Holt, damped trend, Theta,
-drift, linear regression, mean; seasonally adjusted where a test finds seasonality) forecast
-it; a non-causal Transformer reads the context's patches, one token per pool forecast and one
-summary token, and from the summary token gives, for every horizon step, softmax weights over
+drift, linear regression, mean; seasonally adjusted where a test finds seasonality; optionally
+the recent season and multiplicatively adjusted members) forecast it; a non-causal Transformer
+reads the context's patches, one token per pool forecast and one summary token, and from the
+summary token gives, for every horizon step, softmax weights over
 the pool and nine quantile offsets around the weighted forecast, in units of the context's
 mean absolute (seasonal) difference. Training minimises the quantile loss in those units, the
 scale MASE uses, on windows whose contexts range from 8 values to ``context_length``.
@@ -28,7 +29,7 @@ from torch import nn
 
 from tsfm.models.neural import NeuralForecaster, torch_threads
 from tsfm.nn import TransformerEncoder
-from tsfm.nn.smoothing import POOL, classical_pool
+from tsfm.nn.smoothing import MULTIPLICATIVE, POOL, classical_pool
 from tsfm.params import FLAG, POSITIVE, RATE, SHARE, param
 
 #: The quantile levels the network outputs.
@@ -76,6 +77,10 @@ class ComboConfig:
     recent_season : bool
         Include the pool's last member (the last season's mean plus indices of the last few
         seasons); ``tsfm-combo`` was trained without it.
+    multiplicative : bool
+        Include the pool's multiplicative members (naive, SES, damped trend and Theta on the
+        series adjusted by a multiplicative decomposition, for series of one sign: a season
+        whose size grows with the level).
     flip_average : bool
         Prediction: average the forecast of each context with the mirrored forecast of its
         negation (as TimesFM does), so that ``-x`` is forecast as ``-forecast(x)``.
@@ -93,6 +98,12 @@ class ComboConfig:
     short_context_prob: float = param(0.5, SHARE)
     flip_average: bool = param(True, FLAG)
     recent_season: bool = param(False, FLAG)
+    multiplicative: bool = param(False, FLAG)
+
+    def members(self) -> tuple[str, ...]:
+        """Names of the pool members the network weighs, in order."""
+        names = POOL if self.recent_season else POOL[:-1]
+        return names + (MULTIPLICATIVE if self.multiplicative else ())
 
 
 def normalise(values: torch.Tensor):
@@ -137,7 +148,8 @@ class Combo(nn.Module):
     def __init__(self, cfg: ComboConfig):
         super().__init__()
         self.cfg = cfg
-        self.n_members = K = len(POOL) - (0 if cfg.recent_season else 1)
+        self.member_names = cfg.members()
+        self.n_members = K = len(self.member_names)
         P, d, Q = cfg.patch_len, cfg.d_model, len(LEVELS)
         self.n_patches = math.ceil(cfg.context_length / P)
         self.patch_embedding = nn.Linear(2 * P, d)
@@ -163,13 +175,14 @@ class Combo(nn.Module):
         contexts ``values (B, L)`` (``L <= context_length``) with season lengths ``(B,)``;
         ``flip`` averages with the mirrored quantiles of the negated contexts."""
         z, mask, loc, scale = normalise(values)
-        q = self.normalised_quantiles(z, mask, season, horizon, flip)
+        q = self.normalised_quantiles(z, mask, season, horizon, loc / scale, flip)
         return q * scale[..., None] + loc[..., None]
 
-    def normalised_quantiles(self, z, mask, season, horizon: int, flip: bool = False):
-        """Quantiles ``(B, horizon, Q)`` of normalised contexts ``z (B, L)``."""
+    def normalised_quantiles(self, z, mask, season, horizon: int, level, flip: bool = False):
+        """Quantiles ``(B, horizon, Q)`` of normalised contexts ``z (B, L)`` whose observed
+        mean was ``level (B, 1)`` in units of their deviation."""
         H = self.cfg.prediction_length
-        pool = self.pool(z, mask, season, max(horizon, H))  # (B, K, max(h, H))
+        pool = self.pool(z, mask, season, max(horizon, H), level)  # (B, K, max(h, H))
         s = error_scale(z, mask, season)  # (B, 1)
         if not flip:
             return self.combine(self.encode(z, mask, season, pool[..., :H], s), pool, s, horizon)
@@ -211,8 +224,11 @@ class Combo(nn.Module):
         return torch.cat([centre - down, centre, centre + up], dim=-1)
 
     @torch.no_grad()
-    def pool(self, z, mask, season, horizon: int) -> torch.Tensor:
-        pool = classical_pool(z, mask, season, horizon)[:, : self.n_members]
+    def pool(self, z, mask, season, horizon: int, level) -> torch.Tensor:
+        level = level if self.cfg.multiplicative else None
+        pool = classical_pool(z, mask, season, horizon, level)
+        names = POOL + (MULTIPLICATIVE if level is not None else ())
+        pool = pool[:, [names.index(name) for name in self.member_names]]
         return pool.clamp(-TARGET_LIMIT, TARGET_LIMIT)
 
     def encode(self, z, mask, season, pool, s) -> torch.Tensor:
@@ -248,7 +264,7 @@ class Combo(nn.Module):
         values, season = batch
         z, mask, loc, scale = normalise(values)
         H = y.shape[1]
-        q = self.normalised_quantiles(z, mask, season, H)
+        q = self.normalised_quantiles(z, mask, season, H, loc / scale)
         target = ((y - loc) / scale).clamp(-TARGET_LIMIT, TARGET_LIMIT)
         known = ~torch.isnan(target) & (z != 0).any(dim=1, keepdim=True)
         target = torch.where(known, target, 0.0)
@@ -275,6 +291,7 @@ class ComboForecaster(NeuralForecaster):
     config_class = ComboConfig
     probabilistic = True
     default_pretrained = "tsfm-combo"
+    pads_short_contexts = False  # padding is masked: a short context is read as it is
     max_horizon = 10_000  # beyond prediction_length the last step's weights carry on
 
     def _build_module(self, n_channels: int) -> nn.Module:

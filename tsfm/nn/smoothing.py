@@ -8,12 +8,17 @@ regression, the context mean, and the last season's mean plus seasonal indices o
 few seasons only (a season whose shape drifts). As in the M4 benchmarks, the non-seasonal
 methods run on the seasonally adjusted series (classical additive decomposition, applied only
 where a 90% autocorrelation test at the season finds seasonality and three seasons are
-observed) and the seasonal component is added back.
+observed) and the seasonal component is added back. Given the contexts' levels, the pool adds
+:data:`MULTIPLICATIVE` members: SES, Holt, damped trend and Theta on the series adjusted by a
+classical *multiplicative* decomposition (a season whose size grows with the level: sales,
+prescriptions, passengers), for seasonal series of one sign; elsewhere they equal the
+additive ones.
 
 The smoothing parameters are chosen per series from a fixed grid by the in-sample one-step
 squared error, all series and grid points at once (``B x G`` states stepped through ``L``
-time steps). Everything is additive and affine-equivariant: ``a + b z`` gives ``a + b`` times
-each forecast (``b > 0``). No gradients are needed (the pool is an input to a network).
+time steps). The additive members are affine-equivariant: ``a + b z`` gives ``a + b`` times
+each forecast (``b > 0``); the multiplicative ones are equivariant to scaling and to a sign
+flip. No gradients are needed (the pool is an input to a network).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import torch
 #: Names of the pool members, in the order of :func:`classical_pool`'s second axis.
 POOL = ("naive", "seasonal_naive", "ses", "holt", "damped", "theta", "drift", "linear", "mean",
         "recent_season")  # fmt: skip
+#: Members on the multiplicatively adjusted series, after :data:`POOL` when levels are given.
+MULTIPLICATIVE = ("ses_mul", "holt_mul", "damped_mul", "theta_mul")
 
 _ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0)
 _BETAS = (0.05, 0.15, 0.3)  # share of alpha
@@ -54,16 +61,23 @@ def observed_stats(z: torch.Tensor, mask: torch.Tensor):
 
 
 def seasonal_component(
-    z: torch.Tensor, mask: torch.Tensor, season: int, cycles: int | None = None
+    z: torch.Tensor,
+    mask: torch.Tensor,
+    season: int,
+    cycles: int | None = None,
+    multiplicative: bool = False,
 ) -> torch.Tensor:
-    """Additive seasonal indices ``(B, season)`` (zero where no seasonality is found), phase
-    ``j`` being the phase of the last context value's ``j``-th successor minus one, i.e. the
-    index at future step ``h`` is ``[(h - 1) % season]``; estimated from the last ``cycles``
-    seasons (None: all)."""
+    """Seasonal indices ``(B, season)``, phase ``j`` being the phase of the last context
+    value's ``j``-th successor minus one, i.e. the index at future step ``h`` is
+    ``[(h - 1) % season]``; estimated from the last ``cycles`` seasons (None: all).
+
+    Additive indices (mean zero; zero where no seasonality is found) or ``multiplicative``
+    ones (ratios to the trend, mean one; one where no seasonality is found or the observed
+    values are not all of one sign)."""
     B, L = z.shape
-    zero = z.new_zeros(B, max(season, 1))
+    none = z.new_full((B, max(season, 1)), 1.0 if multiplicative else 0.0)
     if season <= 1 or L < 3 * season:
-        return zero
+        return none
     n, _, mean = observed_stats(z, mask)
     m = season
     # centred moving average of order m (2 x m for even m), valid where its window is observed
@@ -81,13 +95,26 @@ def seasonal_component(
     if cycles:
         valid = valid & (torch.arange(width // 2, L - width // 2) >= L - cycles * m)
     half = width // 2
-    detrended = (z[:, half : L - half] - trend) * valid
+    seasonal = _is_seasonal(z, mask, m) & (n >= 3 * m)
+    inner = z[:, half : L - half]
+    if multiplicative:  # one sign: the trend (a moving average) has it too, never zero
+        one_sign = (torch.where(mask, z, 1.0) > 0).all(dim=1) | (
+            torch.where(mask, z, -1.0) < 0
+        ).all(dim=1)
+        seasonal = seasonal & one_sign
+        detrended = torch.where(valid, inner / torch.where(trend == 0, 1.0, trend), 0.0)
+    else:
+        detrended = (inner - trend) * valid
     phase = (torch.arange(half, L - half) - L) % m  # future step h has phase (h - 1) % m
     sums = z.new_zeros(B, m).index_add_(1, phase, detrended)
     counts = z.new_zeros(B, m).index_add_(1, phase, valid.to(z.dtype))
     indices = sums / counts.clamp(min=1)
-    indices = indices - indices.mean(dim=1, keepdim=True)
-    return torch.where(_is_seasonal(z, mask, m)[:, None] & (n >= 3 * m)[:, None], indices, zero)
+    if multiplicative:
+        indices = indices / indices.mean(dim=1, keepdim=True)
+        seasonal = seasonal & (indices > 0).all(dim=1)
+    else:
+        indices = indices - indices.mean(dim=1, keepdim=True)
+    return torch.where(seasonal[:, None], indices, none)
 
 
 def _is_seasonal(z: torch.Tensor, mask: torch.Tensor, m: int) -> torch.Tensor:
@@ -134,8 +161,14 @@ def _smooth(d: torch.Tensor, mask: torch.Tensor, horizon: int):
     return out, best_alpha
 
 
-def classical_pool(z: torch.Tensor, mask: torch.Tensor, season, horizon: int):
-    """Forecasts of the :data:`POOL` methods.
+def classical_pool(
+    z: torch.Tensor,
+    mask: torch.Tensor,
+    season,
+    horizon: int,
+    level: torch.Tensor | None = None,
+):
+    """Forecasts of the :data:`POOL` methods (and :data:`MULTIPLICATIVE`, given ``level``).
 
     Parameters
     ----------
@@ -147,10 +180,13 @@ def classical_pool(z: torch.Tensor, mask: torch.Tensor, season, horizon: int):
         Season length of every row, or of each (1: none).
     horizon : int
         Steps ``H`` to forecast.
+    level : Tensor, shape (B,) or (B, 1), optional
+        What was subtracted from each context (its mean, when ``z`` is normalised): the
+        multiplicative members decompose ``z + level``, in the units of ``z``.
 
     Returns
     -------
-    Tensor, shape (B, len(POOL), H)
+    Tensor, shape (B, len(POOL) [+ len(MULTIPLICATIVE)], H)
     """
     z = torch.where(mask, z, 0.0).double()
     B, L = z.shape
@@ -158,28 +194,12 @@ def classical_pool(z: torch.Tensor, mask: torch.Tensor, season, horizon: int):
     n, first, mean = observed_stats(z, mask)
     rows = torch.arange(B)
     steps = torch.arange(1, horizon + 1, dtype=z.dtype)
-    adjusted, future_season = z.clone(), z.new_zeros(B, horizon)
-    recent_season = z.new_zeros(B, horizon)
-    for m in season.unique().tolist():  # the seasonal components per season length
-        group = season == m
-        indices = seasonal_component(z[group], mask[group], int(m))  # (b, m)
-        adjusted[group] -= indices[:, (torch.arange(L) - L) % m] * mask[group]
-        future_season[group] = indices[:, (steps.long() - 1) % m]
-        recent = seasonal_component(z[group], mask[group], int(m), RECENT_CYCLES)
-        recent_season[group] = recent[:, (steps.long() - 1) % m]
     start = int(first.min())  # no row has values before: the recursions skip those steps
+    adjusted, future_season = _adjust(z, mask, season, horizon)
+    recent_season = _adjust(z, mask, season, horizon, cycles=RECENT_CYCLES)[1]
     smoothed, ses_alpha = _smooth(adjusted[:, start:], mask[:, start:], horizon)
     last = adjusted[:, -1:]
-    # Theta: SES plus half the regression slope (Hyndman & Billah 2003)
-    t = torch.arange(L, dtype=z.dtype)[None, :]
-    t_mean = (t * mask).sum(dim=1, keepdim=True) / n[:, None]
-    a_mean = (adjusted * mask).sum(dim=1, keepdim=True) / n[:, None]
-    centred = (t - t_mean) * mask
-    slope = (centred * (adjusted - a_mean)).sum(dim=1, keepdim=True) / (centred**2).sum(
-        dim=1, keepdim=True
-    ).clamp(min=1e-12)
-    a = ses_alpha.clamp(min=0.1)[:, None]
-    theta_drift = 0.5 * slope * (steps - 1 + 1 / a - (1 - a) ** n[:, None].double() / a)
+    slope, a_mean, t_mean = _regression(adjusted, mask)
     linear = a_mean + slope * (L - 1 + steps - t_mean)
     # the mean of the last season (or value) plus the recent seasonal indices
     window = torch.arange(L)[None, :] >= L - torch.minimum(season, n)[:, None]
@@ -190,16 +210,81 @@ def classical_pool(z: torch.Tensor, mask: torch.Tensor, season, horizon: int):
     back = torch.where(n >= season, season, 1)  # (B,)
     lag = (steps.long()[None, :] - 1) % back[:, None]
     snaive = z[rows[:, None], L - back[:, None] + lag]
+    ses, holt, damped = (smoothed[k] + future_season for k in ("ses", "holt", "damped"))
+    theta = smoothed["ses"] + _theta_drift(slope, ses_alpha, n, steps) + future_season
     members = [
         last.expand(B, horizon) + future_season,
         snaive,
-        smoothed["ses"] + future_season,
-        smoothed["holt"] + future_season,
-        smoothed["damped"] + future_season,
-        smoothed["ses"] + theta_drift + future_season,
+        ses,
+        holt,
+        damped,
+        theta,
         drift + future_season,
         linear + future_season,
         mean[:, None].expand(B, horizon),
         last_season + recent_season,
     ]
+    if level is not None:
+        additive = [ses, holt, damped, theta]
+        members += _multiplicative_members(z, mask, season, horizon, level, start, additive)
     return torch.stack(members, dim=1).float()
+
+
+def _adjust(z, mask, season, horizon: int, cycles: int | None = None, multiplicative=False):
+    """The seasonally adjusted contexts ``(B, L)`` and the seasonal component of the next
+    ``horizon`` steps ``(B, H)`` (subtracted and added, or divided and multiplied)."""
+    B, L = z.shape
+    adjusted = z.clone()
+    future = z.new_full((B, horizon), 1.0 if multiplicative else 0.0)
+    for m in season.unique().tolist():
+        group = season == m
+        indices = seasonal_component(z[group], mask[group], int(m), cycles, multiplicative)
+        past_phase = (torch.arange(L) - L) % int(m)
+        past = indices[:, past_phase]
+        if multiplicative:
+            adjusted[group] = torch.where(mask[group], z[group] / past, 0.0)
+        else:
+            adjusted[group] = z[group] - past * mask[group]
+        future[group] = indices[:, torch.arange(horizon) % int(m)]
+    return adjusted, future
+
+
+def _regression(adjusted, mask):
+    """Slope ``(B, 1)`` of the least-squares line through the observed values, their mean and
+    the mean of their positions ``(B, 1)``."""
+    L = adjusted.shape[1]
+    n = mask.sum(dim=1, keepdim=True)
+    t = torch.arange(L, dtype=adjusted.dtype)[None, :]
+    t_mean = (t * mask).sum(dim=1, keepdim=True) / n
+    a_mean = (adjusted * mask).sum(dim=1, keepdim=True) / n
+    centred = (t - t_mean) * mask
+    slope = (centred * (adjusted - a_mean)).sum(dim=1, keepdim=True) / (centred**2).sum(
+        dim=1, keepdim=True
+    ).clamp(min=1e-12)
+    return slope, a_mean, t_mean
+
+
+def _theta_drift(slope, ses_alpha, n, steps):
+    """The Theta method's addition to SES ``(B, H)``: half the regression slope, with the
+    correction of Hyndman & Billah (2003)."""
+    a = ses_alpha.clamp(min=0.1)[:, None]
+    return 0.5 * slope * (steps - 1 + 1 / a - (1 - a) ** n[:, None].double() / a)
+
+
+def _multiplicative_members(z, mask, season, horizon: int, level, start: int, additive) -> list:
+    """:data:`MULTIPLICATIVE` forecasts ``[(B, H)]`` of ``z + level``, less ``level``; the
+    ``additive`` members of the same names where no multiplicative season is found."""
+    level = torch.as_tensor(level, dtype=z.dtype).reshape(-1, 1)
+    raw = torch.where(mask, z + level, 0.0)
+    adjusted, future = _adjust(raw, mask, season, horizon, multiplicative=True)
+    smoothed, ses_alpha = _smooth(adjusted[:, start:], mask[:, start:], horizon)
+    slope = _regression(adjusted, mask)[0]
+    steps = torch.arange(1, horizon + 1, dtype=z.dtype)
+    forecasts = [
+        smoothed["ses"],
+        smoothed["holt"],
+        smoothed["damped"],
+        smoothed["ses"] + _theta_drift(slope, ses_alpha, mask.sum(dim=1), steps),
+    ]
+    found = (future != 1).any(dim=1, keepdim=True)
+    return [torch.where(found, f * future - level, a) for f, a in zip(forecasts, additive)]
