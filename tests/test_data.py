@@ -286,3 +286,24 @@ def test_many_regular_series_with_one_gap_is_still_caught():
         to_panel(pd.concat(frames))
     panel = to_panel(pd.concat(frames), fill_missing="interpolate")
     assert [len(v) for v in panel.values] == [30] * 5
+
+
+@pytest.mark.parametrize("freq", ["h", "D", "MS", "QS", "W-SUN"])
+def test_a_series_with_gaps_finds_its_frequency_when_gaps_are_filled(freq):
+    index = pd.date_range("2001-01-01", periods=40, freq=freq)
+    series = pd.Series(np.arange(40.0), index=index).drop(index[[5, 6, 20]])
+    panel = to_panel(series, fill_missing="interpolate")
+    assert pd.date_range(index[0], periods=40, freq=panel.freq).equals(index)
+    np.testing.assert_allclose(panel.values[0][:, 0], np.arange(40.0), atol=0.1)
+    assert (~panel.observed[0][:, 0]).sum() == 3
+    with pytest.raises(ValueError, match="irregular timestamps"):
+        to_panel(series)  # fill_missing="raise": the gaps are named, not filled
+
+
+def test_a_daily_series_is_not_filled_onto_an_hourly_grid():
+    hourly = pd.DataFrame({"unique_id": "a", "y": np.arange(100.0),
+                           "ds": pd.date_range("2020", periods=100, freq="h")})  # fmt: skip
+    daily = hourly.assign(unique_id="b", ds=pd.date_range("2020", periods=100, freq="D"))
+    frame = pd.concat([hourly, daily])
+    with pytest.raises(ValueError, match=r"series 'b': only 100 of its 2377 .* frequency is D"):
+        to_panel(frame, freq="h", fill_missing="ffill")

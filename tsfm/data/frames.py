@@ -456,6 +456,10 @@ def _infer_offset(index: pd.DatetimeIndex, label: str, fill_missing: str) -> pd.
     inferred = pd.infer_freq(index)
     if inferred is not None:
         return pd.tseries.frequencies.to_offset(inferred)
+    if fill_missing != "raise":  # gaps will be filled: the grid that holds every timestamp
+        guessed = _offset_with_gaps(index)
+        if guessed is not None:
+            return guessed
     steps = pd.Series(np.diff(index.asi8))
     common = pd.Timedelta(int(steps.mode().iloc[0]))
     gaps = int((steps != common.value).sum())
@@ -470,6 +474,19 @@ def _infer_offset(index: pd.DatetimeIndex, label: str, fill_missing: str) -> pd.
         f"{label}: irregular timestamps, no frequency could be inferred (most common step "
         f"{common}, {gaps} other steps, the first after {first}); {hint}"
     )
+
+
+def _offset_with_gaps(index: pd.DatetimeIndex, run: int = 5) -> pd.DateOffset | None:
+    """The frequency of a series with gaps: the one most often inferred from ``run``
+    consecutive timestamps, if every timestamp lies on its grid from the first; else None."""
+    found = [pd.infer_freq(index[i : i + run]) for i in range(0, len(index) - run + 1, run)]
+    found = pd.Series([f for f in found if f is not None])
+    if found.empty:
+        return None
+    offset = pd.tseries.frequencies.to_offset(found.mode().iloc[0])
+    grid = pd.date_range(index[0], index[-1], freq=offset)
+    on_grid = len(grid) and grid[0] == index[0] and index.isin(grid).all()
+    return offset if on_grid else None
 
 
 #: Longest shared grid :func:`_shared_grid` builds (timestamps).
@@ -517,7 +534,19 @@ def _regularise(frame: pd.DataFrame, offset, label: str, fill_missing: str) -> p
             f"{label}: timestamp {gap} is missing from the {offset.freqstr} grid; "
             "pass fill_missing= ('interpolate', 'ffill' or 'zero') to fill gaps"
         )
+    if len(frame) < MOSTLY_OBSERVED * len(grid):
+        own = pd.infer_freq(frame.index) if len(frame) >= 3 else None
+        raise ValueError(
+            f"{label}: only {len(frame)} of its {len(grid)} timestamps on the {offset.freqstr} "
+            f"grid are observed{f' (its own frequency is {own})' if own else ''}: filling the "
+            "rest would make up most of the series. Fit series of another frequency "
+            "separately, or resample them to one frequency"
+        )
     return frame.reindex(grid)
+
+
+#: Share of a series' grid that must be observed for ``fill_missing`` to fill the rest.
+MOSTLY_OBSERVED = 0.5
 
 
 def _fill(block: pd.DataFrame, label: str, fill_missing: str) -> tuple[np.ndarray, np.ndarray]:
