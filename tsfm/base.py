@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -41,11 +42,12 @@ from tsfm.data.panel import (
     panel_from_arrays,
     panel_to_arrays,
 )
+from tsfm.evaluation.metrics import data_season
 from tsfm.evaluation.rolling import quantile_levels, rolling_origin, test_origins
 from tsfm.params import POSITIVE, Constraint, Integer, check_params
 
 FORMAT_VERSION = 1
-#: ``evaluate``'s ``season_length=``: a season (lag) or None for the model's own.
+#: ``evaluate``'s ``season_length=``: a season (lag) or None for the data frequency's season.
 SEASON = POSITIVE | None
 CONFIG, STATE = "config.json", "state.safetensors"
 
@@ -68,6 +70,10 @@ class BaseForecaster(BaseEstimator):
         Whether each forecast depends only on its own context (statistical baselines): such a
         model learns nothing shared in ``fit``, so backtests forecast every window directly
         from the history before it, and refit policies do not apply.
+    pads_short_contexts : bool
+        Whether a context shorter than ``context_length`` is padded with made-up values (the
+        fixed-input neural models) rather than masked or used as it is: ``predict`` and
+        ``evaluate`` then warn, naming the series and their lengths.
     """
 
     supports_covariates: ClassVar[bool] = False
@@ -75,6 +81,7 @@ class BaseForecaster(BaseEstimator):
     supports_static_covariates: ClassVar[bool] = False
     probabilistic: ClassVar[bool] = False
     local: ClassVar[bool] = False
+    pads_short_contexts: ClassVar[bool] = False
     #: Longest horizon a forecast may have: beyond it, time and memory grow without bound.
     max_horizon: ClassVar[int] = 100_000
     #: Hyperparameter name to its constraint (:mod:`tsfm.params`).
@@ -114,9 +121,11 @@ class BaseForecaster(BaseEstimator):
         Returns
         -------
         dict of str to ndarray
-            ``"mean"`` (the point forecast) and each ``"q<level>"``, shape ``(N, H, C)``.
-            Sample-based models may add ``"samples"``, shape ``(N, S, H, C)``: evaluation
-            then scores the CRPS, and ``predict`` leaves them out.
+            ``"mean"`` (the mean of the forecast distribution; a point model's forecast) and
+            each ``"q<level>"``, shape ``(N, H, C)``. A model whose point forecast is the median
+            adds ``"median"``: evaluation scores it (and shows it in its forecast frames),
+            ``predict`` leaves it out. Sample-based models may add ``"samples"``, shape
+            ``(N, S, H, C)``: evaluation then scores the CRPS, and ``predict`` leaves them out.
         """
         raise NotImplementedError
 
@@ -284,17 +293,22 @@ class BaseForecaster(BaseEstimator):
         Returns
         -------
         pd.DataFrame
-            In the shape of the input (:func:`tsfm.data.to_frame`).
+            In the shape of the input (:func:`tsfm.data.to_frame`): ``mean``, the mean of the
+            forecast distribution (a point model's forecast), and the ``q<level>`` asked. A
+            model whose point forecast is the median (the one evaluation scores: Sundial and
+            Combo by default) gives it as ``q0.5`` with ``quantiles=[0.5]``.
         """
         panel = self._context_panel(data)
         horizon = self._check_horizon(horizon)
         quantiles = self._check_quantiles(quantiles)
         rows = self._context_rows(panel)
+        self._warn_padding(panel.ids, panel.lengths, rows, "predict")
         context, mask = left_pad_stack(self._context_arrays(panel), rows)
         known = future_values(panel, future, self._future_rows(horizon))
         extra = {} if known is None else {"future": known}
         out = self._predict_batch(context, mask, horizon, quantiles, **extra)
         out.pop("samples", None)  # sample paths: see the model's own predict_samples
+        out.pop("median", None)  # a median point forecast: quantiles=[0.5] asks for it
         return to_frame(panel, out)
 
     def evaluate(
@@ -329,7 +343,9 @@ class BaseForecaster(BaseEstimator):
         quantiles : sequence of float, optional
             Adds quantile metrics (wQL, coverage, interval coverage).
         season_length : int, optional
-            MASE's seasonal lag; default the model's ``season_length`` if it has one, else 1.
+            MASE's seasonal lag, the same for every model: default the season of the data's
+            frequency (:func:`tsfm.evaluation.metrics.data_season`: 24 hourly, 12 monthly,
+            ...), never the model's own ``season_length``, so that MASE compares models.
         return_forecasts : bool
             Also return the forecasts as a long frame.
 
@@ -347,17 +363,20 @@ class BaseForecaster(BaseEstimator):
             panel, horizon, test_start=test_start, test_size=test_size, stride=stride
         )
         check_params("evaluate", {"season_length": season_length}, {"season_length": SEASON})
-        season = season_length or getattr(self, "season_length", None) or 1
+        season = season_length or data_season(panel.freq)
         if panel.spec.n_future and horizon != self._future_rows(horizon):
             raise ValueError(
                 f"evaluate with future covariates scores the model's prediction_length "
                 f"({self.prediction_length}); got horizon={horizon}"
             )
+        rows = self._context_rows(panel)
+        first = {i: windows.origin[windows.series == i].min() for i in range(panel.n_series)}
+        self._warn_padding(panel.ids, [first[i] for i in range(panel.n_series)], rows, "evaluate")
         metrics, forecasts, targets = rolling_origin(
             panel,
             self._predict_batch,
             horizon,
-            self._context_rows(panel),
+            rows,
             windows,
             quantiles,
             season,
@@ -476,6 +495,23 @@ class BaseForecaster(BaseEstimator):
             )
         self._check_panel(panel)
         return panel
+
+    def _warn_padding(self, ids, lengths, rows: int, call: str) -> None:
+        """One warning naming the series with fewer than ``rows`` rows of context (``lengths``:
+        rows before the first forecast origin), for a model that pads them."""
+        short = [(sid, int(n)) for sid, n in zip(ids, lengths) if n < rows]
+        if not short or not self.pads_short_contexts:
+            return
+        named = ", ".join(f"{sid!r} ({n} rows)" for sid, n in short[:3])
+        more = f" and {len(short) - 3} more" if len(short) > 3 else ""
+        warnings.warn(
+            f"{type(self).__name__}.{call}: series {named}{more} have fewer rows of context "
+            f"than context_length={rows}; they are left-padded with their first value, which "
+            f"changes the forecast. Give at least {rows} rows or fit with a shorter "
+            "context_length.",
+            UserWarning,
+            stacklevel=3,
+        )
 
     def _future_rows(self, horizon: int) -> int:
         """Steps of future covariates a forecast reads: the whole trained horizon."""

@@ -107,6 +107,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def data_season(data, target, fill_missing) -> int:
+    """The season of ``data``'s frequency (:func:`tsfm.evaluation.metrics.data_season`): the
+    default ``--season-length`` of the models and of MASE."""
+    from tsfm.data.frames import to_panel
+    from tsfm.evaluation.metrics import data_season as season_of
+
+    return season_of(to_panel(data, target=target, fill_missing=fill_missing).freq)
+
+
 def build_models(names: str, horizon: int, season_length: int, settings: list[str]) -> dict:
     """Forecasters from ``--models`` and ``--set model.param=value`` items."""
     import inspect
@@ -148,8 +157,11 @@ def _backtest(args: argparse.Namespace) -> int:
     from tsfm.benchmarks.ltsf import _parse
     from tsfm.evaluation.plots import plot_backtest, plot_leaderboard, plot_metric_by_step
 
-    models = build_models(args.models, args.horizon, args.season_length, args.set)
+    models = build_models(args.models, args.horizon, args.season_length or 1, args.set)
     data = read_table(args.data)
+    season = args.season_length or data_season(data, args.target, args.fill_missing)
+    if season != (args.season_length or 1):  # names checked above, before reading the data
+        models = build_models(args.models, args.horizon, season, args.set)
     result = tsfm.backtest(
         models,
         data,
@@ -159,7 +171,7 @@ def _backtest(args: argparse.Namespace) -> int:
         step=args.step,
         refit=_parse(args.refit),
         quantiles=args.quantiles,
-        season_length=args.season_length,
+        season_length=season,
         target=args.target,
         fill_missing=args.fill_missing,
         n_jobs=args.n_jobs,
@@ -243,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start", default=None, help="first cutoff row or timestamp (not with -n)")
     p.add_argument("--step", type=positive_int, default=None, help="rows between cutoffs (H)")
     p.add_argument("--refit", default="true", help="global models: true, false or every k")
-    p.add_argument("--season-length", type=positive_int, default=1)
+    p.add_argument(
+        "--season-length", type=positive_int, default=None,
+        help="season of the models and of MASE (default: the data's, e.g. 24 for hourly data)",
+    )  # fmt: skip
     p.add_argument("--quantiles", type=float, nargs="*", default=None)
     p.add_argument("--metric", default="mase", help="ranking metric")
     p.add_argument("--target", default=None)

@@ -262,8 +262,10 @@ class ARIMA(_PerSeriesModel):
 class Theta(_PerSeriesModel):
     """The Theta method (statsmodels ``ThetaModel``, Assimakopoulos & Nikolopoulos 2000).
 
-    Deseasonalised by classical multiplicative decomposition when ``season_length > 1``, the
-    history holds two seasons, is positive and statsmodels' seasonality test says so.
+    Deseasonalised by classical decomposition when ``season_length > 1``, the history holds two
+    seasons and statsmodels' seasonality test says so: multiplicative for a positive history,
+    additive where a multiplicative season cannot apply (a value of zero or below). The
+    fitted ``selected_`` names the form per series, e.g. ``Theta(additive season 24)``.
 
     Parameters
     ----------
@@ -281,10 +283,14 @@ class Theta(_PerSeriesModel):
         from scipy.stats import norm
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        deseasonalize = m > 1 and len(y) >= 2 * m and y.min() > 0
-        model = ThetaModel(y, period=max(m, 1), deseasonalize=deseasonalize)
+        deseasonalize = m > 1 and len(y) >= 2 * m
+        method = "multiplicative" if y.min() > 0 else "additive"
+        model = ThetaModel(y, period=max(m, 1), deseasonalize=deseasonalize, method=method)
         result = model.fit()
         mean = np.asarray(result.forecast(horizon))
         bands = np.asarray(result.prediction_intervals(horizon, alpha=0.05))
         sd = (bands[:, 1] - bands[:, 0]) / (2 * norm.ppf(0.975))
-        return mean, sd, "Theta"
+        if not model._has_seasonality:  # none asked for, or statsmodels' test found none
+            return mean, sd, "Theta"
+        form = "additive" if model.method == "add" else "multiplicative"
+        return mean, sd, f"Theta({form} season {m})"

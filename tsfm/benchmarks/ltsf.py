@@ -149,7 +149,8 @@ def run(
         cutoffs = forecasts["cutoff"].drop_duplicates().sort_values()
         kept = cutoffs.iloc[: len(cutoffs) // batch * batch]
         rows = forecasts[forecasts["cutoff"].isin(kept)]
-        official = round(float(((rows["y"] - rows["mean"]) ** 2).mean()), 4)
+        point = rows["median"] if "median" in rows else rows["mean"]  # the point scored
+        official = round(float(((rows["y"] - point) ** 2).mean()), 4)
     history = getattr(model, "history_", [])
     steps = [h["step_seconds_median"] for h in history if "step_seconds_median" in h]
     windows_per_s = round(model.batch_size / min(steps)) if steps else ""

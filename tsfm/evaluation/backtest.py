@@ -16,6 +16,7 @@ This module never names a model: forecasters are used through ``fit_panel``,
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -29,7 +30,15 @@ from tqdm.auto import tqdm
 from tsfm.data.frames import to_panel
 from tsfm.data.panel import Panel, object_array
 from tsfm.evaluation import metrics as M
-from tsfm.evaluation.rolling import Windows, gather, quantile_levels, timestamp_of
+from tsfm.evaluation.conformal import calibrated_outputs, min_windows
+from tsfm.evaluation.rolling import (
+    CHUNK_ELEMENTS,
+    Windows,
+    gather,
+    quantile_levels,
+    symmetric_pairs,
+    timestamp_of,
+)
 from tsfm.params import POSITIVE, Integer, OneOf, check_params
 
 #: Series per job for local forecasters: small enough to spread, large enough to amortise.
@@ -38,7 +47,7 @@ SERIES_PER_JOB = 256
 ARGUMENTS = {
     "horizon": POSITIVE, "n_windows": POSITIVE | None, "step": POSITIVE | None,
     "window": OneOf("expanding", "sliding"), "train_size": POSITIVE | None,
-    "season_length": POSITIVE, "n_jobs": POSITIVE | Integer(None, -1) | None,
+    "season_length": POSITIVE | None, "n_jobs": POSITIVE | Integer(None, -1) | None,
 }  # fmt: skip
 
 
@@ -51,11 +60,12 @@ class BacktestResult:
     forecasts : pd.DataFrame
         One row per model, series (wide input: channel), cutoff and step: ``model``,
         ``unique_id``, ``cutoff`` (last timestamp seen), ``step`` (1..H), ``ds``, ``y``,
-        ``mean`` and ``q<level>`` columns.
+        ``mean``, ``median`` (models whose point forecast is the median: the one scored) and
+        ``q<level>`` columns.
     windows : pd.DataFrame
         Metrics per model, series and cutoff (``mse``, ``mae``, ``rmse``, ``mape``, ``smape``,
-        ``mase``, with quantiles ``wql`` and ``coverage_<level>``, and ``crps`` for
-        sample-based models).
+        ``mase``, with quantiles ``wql``, ``coverage_<level>`` and ``interval_<p>`` (the share
+        inside each symmetric ``p``% interval), and ``crps`` for sample-based models).
     metrics : pd.DataFrame
         Per model and series, the mean over its windows, and a row ``unique_id == "overall"``
         per model: the mean over series.
@@ -63,7 +73,11 @@ class BacktestResult:
         ``model``, ``unique_id``, ``cutoff`` (or NaT when the window would start before the
         series) and ``reason`` for every window that could not be forecast.
     horizon, step, season_length : int
+        ``season_length``: MASE's seasonal lag used (the data's season unless given).
     quantiles : list of float or None
+    intervals : dict of str to str, or None
+        With quantiles, per model how its quantiles were made: ``"model"`` (its own) or
+        ``"conformal"`` (a point model's, from its errors: :mod:`tsfm.evaluation.conformal`).
     """
 
     forecasts: pd.DataFrame
@@ -74,6 +88,7 @@ class BacktestResult:
     step: int
     season_length: int
     quantiles: list[float] | None
+    intervals: dict[str, str] | None = None
 
     @property
     def models(self) -> list[str]:
@@ -103,7 +118,7 @@ def backtest(
     window: str = "expanding",
     train_size: int | None = None,
     quantiles: Sequence[float] | None = None,
-    season_length: int = 1,
+    season_length: int | None = None,
     target: str | Sequence[str] | None = None,
     past_covariates: Sequence[str] | None = None,
     future_covariates: Sequence[str] | None = None,
@@ -141,9 +156,14 @@ def backtest(
         Training history: everything before the cutoff, or its last ``train_size`` rows (which
         also bounds the history local forecasters see).
     quantiles : sequence of float, optional
-        Adds ``wql`` and ``coverage_<level>`` for probabilistic forecasters.
-    season_length : int
-        MASE's seasonal lag; its scale uses the history before each cutoff (M4 definition).
+        Adds ``wql``, ``coverage_<level>`` and ``interval_<p>`` for every model: its own
+        quantiles, or for a point forecaster conformal ones, from its errors on the 50 windows
+        before the first cutoff of each series (:mod:`tsfm.evaluation.conformal`; NaN, with a
+        warning, where the history holds too few windows).
+    season_length : int, optional
+        MASE's seasonal lag, the same for every model: default the season of the data's
+        frequency (:func:`tsfm.evaluation.metrics.data_season`), as in ``evaluate``; its scale
+        uses the history before each cutoff (M4 definition).
     target, past_covariates, future_covariates, calendar, static_covariates, freq, fill_missing
         As in :func:`tsfm.data.to_panel`; each model gets the covariates it can use (future
         ones over each window's horizon, from the data), the others forecast the targets alone.
@@ -178,6 +198,7 @@ def backtest(
                 f"{name} reads future covariates over its prediction_length "
                 f"({model.prediction_length}); backtest it with horizon={model.prediction_length}"
             )
+    season_length = season_length or M.data_season(panel.freq)
     cutoffs = _cutoffs(panel, horizon, n_windows, start, step)
     jobs, skipped = [], []
     for name, model in named.items():
@@ -210,7 +231,32 @@ def backtest(
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
         bar = tqdm(runner(calls), total=len(calls), disable=not progress, desc="backtest")
         outputs = list(bar)
-    return _assemble(panel, jobs, outputs, skipped, horizon, step, season_length, quantiles)
+    result = _assemble(panel, jobs, outputs, skipped, horizon, step, season_length, quantiles)
+    if quantiles:
+        result.intervals = {
+            name: "model" if model.probabilistic else "conformal" for name, model in named.items()
+        }
+        _warn_blank_intervals(result)
+    return result
+
+
+def _warn_blank_intervals(result: BacktestResult) -> None:
+    """Warn, per model, about windows whose conformal quantiles are blank (too little history)."""
+    windows = result.windows
+    need = min_windows(result.quantiles)
+    for name, how in result.intervals.items():
+        if how != "conformal":
+            continue
+        rows = windows[windows["model"] == name]
+        blank = int(rows[f"coverage_{result.quantiles[0]}"].isna().sum())
+        if blank:
+            warnings.warn(
+                f"{name}: {blank} of {len(rows)} windows have fewer than {need} complete "
+                f"windows of history before their series' first cutoff for conformal intervals "
+                f"at levels {result.quantiles}; their quantile scores are blank (NaN)",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 # ---------------------------------------------------------------------------- planning
@@ -347,9 +393,25 @@ def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, tra
     context, mask, target, known = gather(
         panel, windows, rows, horizon, slice(None), inputs, future
     )
-    out = model.forecast_contexts(context, mask, horizon, quantiles, future=known)
+    own = quantiles if model.probabilistic else None
+    out = model.forecast_contexts(context, mask, horizon, own, future=known)
     if "samples" in out:  # keep each value's CRPS, not the sample paths
         out["crps"] = M.crps_samples(target, np.moveaxis(out.pop("samples"), 1, 0), False)
+    if quantiles and own is None:  # a point model: conformal quantiles from its own errors
+
+        def forecast(series, starts):
+            cal = Windows(series=series, origin=starts, first_origin=np.zeros(0, dtype=int))
+            context, mask, target, known = gather(
+                panel, cal, rows, horizon, slice(None), inputs, future
+            )
+            predicted = model.forecast_contexts(context, mask, horizon, future=known)
+            return M.point_forecast(predicted), target
+
+        chunk = max(1, CHUNK_ELEMENTS // (rows * inputs[0].shape[1]))
+        need = max(1, model._min_length())
+        point = M.point_forecast(out)
+        out |= calibrated_outputs(forecast, point, position, origins, horizon, need, quantiles,
+                                  chunk)  # fmt: skip
     return out, target
 
 
@@ -424,8 +486,9 @@ def _shift(stamps: pd.DatetimeIndex, k: np.ndarray, freq) -> pd.DatetimeIndex:
 
 
 def window_metrics(y, out, w, c, history, season_length, quantiles) -> dict:
-    """Point metrics of the mean, MASE against ``history``, and quantile metrics, for one window."""
-    point = out["mean"][w, :, c]
+    """Point metrics of the point forecast (:func:`~tsfm.evaluation.metrics.point_forecast`),
+    MASE against ``history``, and quantile metrics, for one window."""
+    point = M.point_forecast(out)[w, :, c]
     row = {name: fn(y, point) for name, fn in M.POINT_METRICS.items()}
     row["mase"] = M.mase(y, point, M.seasonal_scale(history, season_length))
     if "crps" in out:
@@ -434,7 +497,13 @@ def window_metrics(y, out, w, c, history, season_length, quantiles) -> dict:
         row[f"ql_{q}"] = M.quantile_loss(y, out[f"q{q}"][w, :, c], q)
         row[f"coverage_{q}"] = M.coverage(y, out[f"q{q}"][w, :, c])
     if quantiles:
-        row["abs_target"] = float(np.abs(y).sum())
+        blank = not all(np.isfinite(out[f"q{q}"][w, :, c]).all() for q in quantiles)
+        row["abs_target"] = np.nan if blank else float(np.abs(y).sum())
+        for lo, hi in symmetric_pairs(quantiles):
+            lower, upper = out[f"q{lo}"][w, :, c], out[f"q{hi}"][w, :, c]
+            row[f"interval_{round(100 * (hi - lo))}"] = M.interval_coverage(y, lower, upper)
+        if blank:  # a stated blank (conformal quantiles without enough history), not a 0
+            row |= {k: np.nan for k in row if k.startswith(("ql_", "coverage_", "interval_"))}
     return row
 
 

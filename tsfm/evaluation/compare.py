@@ -76,14 +76,17 @@ def leaderboard(
         Model for relative scores: per series ``metric(model) / metric(baseline)``, combined by
         the geometric mean. Default: a ``SeasonalNaive`` model if there is one, else none.
     metrics : tuple of str
-        Columns to show (those the backtest has).
+        Columns to show (those the backtest has); with quantiles, the ``interval_<p>``
+        coverages follow them.
 
     Returns
     -------
     pd.DataFrame
-        One row per model, best first: ``rank``, the metrics (overall), ``relative_<metric>``,
-        and ``dm_statistic``/``dm_p_value`` of the Diebold-Mariano test of the model's
-        per-window ``metric`` against the best model's, over the windows both forecast.
+        One row per model, best first: ``rank``, the metrics (overall), with quantiles
+        ``intervals`` (``"model"``: its own quantiles, ``"conformal"``: a point model's, from
+        its errors), ``relative_<metric>``, and ``dm_statistic``/``dm_p_value`` of the
+        Diebold-Mariano test of the model's per-window ``metric`` against the best model's,
+        over the windows both forecast.
     """
     windows = result.windows
     if metric not in windows.columns or metric not in LOWER_IS_BETTER:
@@ -92,7 +95,10 @@ def leaderboard(
     shown = [m for m in metrics if m in overall.columns]
     if metric not in shown:
         shown.insert(0, metric)
+    shown += [c for c in overall.columns if c.startswith("interval_") and c not in shown]
     table = overall[["n_windows", *shown]].copy()
+    if getattr(result, "intervals", None):
+        table["intervals"] = table.index.map(result.intervals)
     table = table.sort_values(metric, kind="stable")
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     models = list(table.index)

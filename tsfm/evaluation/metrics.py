@@ -36,6 +36,32 @@ def smape(y: np.ndarray, y_hat: np.ndarray) -> float:
         return float(200.0 * np.mean(np.abs(y - y_hat) / (np.abs(y) + np.abs(y_hat))))
 
 
+def point_forecast(outputs: dict) -> np.ndarray:
+    """The point forecast point metrics score: ``outputs["median"]`` where a model gives one
+    (sample- and quantile-based models whose point forecast is the median), else
+    ``outputs["mean"]``.
+
+    The ``mean`` output is always a mean (of the samples or the predicted distribution, or
+    a point model's forecast), never a median under that name.
+    """
+    return outputs["median"] if "median" in outputs else outputs["mean"]
+
+
+def data_season(freq) -> int:
+    """MASE's seasonal lag for data of frequency ``freq``: gluonts' seasonality of it, as the
+    M4 competition and gluonts' evaluator use (24 hourly, 96 for 15 minutes, 12 monthly,
+    4 quarterly; 1 for daily, weekly and yearly data).
+
+    It is a property of the data, never of a model, so that MASE means the same for every
+    model scored on the same data.
+    """
+    from gluonts.time_feature import get_seasonality
+
+    if freq is None:
+        return 1
+    return int(get_seasonality(getattr(freq, "freqstr", freq)))
+
+
 def seasonal_scale(history: np.ndarray, season_length: int = 1) -> float:
     """MASE scale: mean absolute seasonal difference of the in-sample history.
 

@@ -217,7 +217,7 @@ def rolling_origin(
 def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFrame:
     """Per series-channel metrics and the overall row (see :func:`rolling_origin`)."""
     rows, sums = [], {q: [0.0, 0.0] for q in quantiles or ()}
-    point = forecasts["mean"]
+    point = M.point_forecast(forecasts)
     for i, sid in enumerate(panel.ids):
         sel = windows.series == i
         for c, channel in enumerate(panel.spec.targets):
@@ -243,7 +243,7 @@ def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFram
                         ]
                     )
                 )
-                for lo, hi in _symmetric_pairs(quantiles):
+                for lo, hi in symmetric_pairs(quantiles):
                     lower, upper = forecasts[f"q{lo}"][sel, :, c], forecasts[f"q{hi}"][sel, :, c]
                     row[f"interval_{round(100 * (hi - lo))}"] = M.interval_coverage(
                         yt, lower, upper
@@ -258,6 +258,8 @@ def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFram
     return pd.concat([table, pd.DataFrame([overall])], ignore_index=True)
 
 
-def _symmetric_pairs(quantiles: Sequence[float]) -> list[tuple[float, float]]:
+def symmetric_pairs(quantiles: Sequence[float]) -> list[tuple[float, float]]:
+    """Pairs ``(level, 1 - level)`` of ``quantiles`` below and above 0.5: the central
+    intervals scored as ``interval_<p>``."""
     qs = sorted(quantiles)
     return [(q, p) for q in qs if q < 0.5 for p in qs if abs(p - (1 - q)) < 1e-9]

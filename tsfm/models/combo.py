@@ -284,8 +284,10 @@ class ComboForecaster(NeuralForecaster):
     Hyperparameters: :class:`ComboConfig` then :class:`~tsfm.training.config.TrainConfig`.
     ``predict(..., quantiles=[...])`` interpolates the network's nine quantile levels
     (0.1..0.9; levels outside that range extrapolate its outer spacing with normal tails).
-    The point forecast (``"mean"``) is the median. A constant context is forecast as that
-    constant with no spread.
+    The point forecast evaluation scores is the median (output ``"median"``; ``predict``
+    gives it as ``q0.5`` when asked); ``"mean"`` is the mean of the predicted distribution
+    (:func:`distribution_mean`). A constant context is forecast as that constant with no
+    spread.
     """
 
     config_class = ComboConfig
@@ -352,7 +354,7 @@ class ComboForecaster(NeuralForecaster):
         season = torch.full((N * C,), self._season())
         q = self.quantile_forecast(values.double(), season, horizon)  # (N*C, H, Q)
         q = q.reshape(N, C, horizon, len(LEVELS)).transpose(0, 2, 1, 3)  # (N, H, C, Q)
-        out = {"mean": q[..., len(LEVELS) // 2]}
+        out = {"mean": distribution_mean(q), "median": q[..., len(LEVELS) // 2]}
         for level in quantiles or ():
             out[f"q{level}"] = interpolate_levels(q, level)
         return out
@@ -391,6 +393,17 @@ def cut_contexts(values: torch.Tensor, prob: float, shortest: int = 8) -> torch.
     keep = torch.exp(torch.empty(B).uniform_(math.log(shortest), math.log(L))).long()
     keep = torch.where(torch.rand(B) < prob, keep, L)
     return values.masked_fill(torch.arange(L)[None, :] < (L - keep)[:, None], float("nan"))
+
+
+#: Levels whose quantiles average to the mean of a distribution (midpoints of 200 equal slices).
+MEAN_LEVELS = (np.arange(200) + 0.5) / 200
+
+
+def distribution_mean(q: np.ndarray) -> np.ndarray:
+    """The mean of the distribution given by the nine quantiles of :data:`LEVELS` along the
+    last axis (:func:`interpolate_levels` between and beyond them): the integral of its
+    quantile function, by the midpoint rule over :data:`MEAN_LEVELS`."""
+    return np.mean([interpolate_levels(q, level) for level in MEAN_LEVELS], axis=0)
 
 
 def interpolate_levels(q: np.ndarray, level: float) -> np.ndarray:

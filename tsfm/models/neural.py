@@ -99,6 +99,9 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
 
     #: The shipped pretrained model :meth:`from_pretrained` loads when given no name.
     default_pretrained: ClassVar[str | None] = None
+    #: A context shorter than ``context_length`` is padded with its first value (the network
+    #: reads a fixed length); ``predict`` and ``evaluate`` warn.
+    pads_short_contexts: ClassVar[bool] = True
 
     @classmethod
     def from_pretrained(cls, name_or_path=None, **overrides):

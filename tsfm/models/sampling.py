@@ -22,7 +22,7 @@ from tsfm.nn import FlowHead, fold_channels
 from tsfm.params import POSITIVE, OneOf, param
 from tsfm.training.config import seed_of
 
-#: The point forecasts of sample paths: their median or their mean.
+#: The point forecast of sample paths: their median (also output as ``"median"``) or mean.
 POINTS = OneOf("median", "mean")
 
 
@@ -39,7 +39,9 @@ class FlowOutputConfig:
     num_samples, sampling_steps : int
         Sample paths per forecast, and Euler steps per path.
     point : {"median", "mean"}
-        The point forecast of the samples.
+        The point forecast of the samples, the one evaluation scores (its forecast frames show
+        a ``median`` column). ``mean`` is always the samples' mean; ``predict`` gives the
+        median as ``q0.5`` when asked.
     """
 
     head: str = param("point", OneOf("point", "flow"))
@@ -152,10 +154,17 @@ def sample_contexts(
 
 
 def summarise(samples: np.ndarray, point: str, quantiles) -> dict[str, np.ndarray]:
-    """The forecast dict of :meth:`BaseForecaster._predict_batch` from ``(N, S, H, C)`` samples."""
+    """The forecast dict of :meth:`BaseForecaster._predict_batch` from ``(N, S, H, C)`` samples.
+
+    ``"mean"`` is the samples' mean, whatever ``point`` is; ``point="median"`` adds their
+    median as ``"median"``, the point forecast evaluation then scores
+    (:func:`tsfm.evaluation.metrics.point_forecast`).
+    """
     if not POINTS.accepts(point):
         raise ValueError(f"point must be {POINTS.describe()}, got {point!r}")
-    out = {"mean": np.median(samples, axis=1) if point == "median" else samples.mean(axis=1)}
+    out = {"mean": samples.mean(axis=1)}
+    if point == "median":
+        out["median"] = np.median(samples, axis=1)
     for q in quantiles or ():
         out[f"q{q}"] = np.quantile(samples, q, axis=1)
     out["samples"] = samples

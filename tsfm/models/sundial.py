@@ -7,8 +7,9 @@ mask), and read by a causal pre-norm Transformer. The hidden state at every patc
 flow head (:class:`~tsfm.nn.flow.FlowHead`), which learns the distribution of the next
 ``output_length`` values; training uses every position of every window at once. Prediction
 samples from the last position; a horizon beyond ``output_length`` is reached by rolling each
-sample path forward. The point forecast (the ``"mean"`` output of every tsfm forecaster) is the
-sample median (``point="median"``) or mean; quantiles and raw samples come from the samples.
+sample path forward. The ``"mean"`` output is the samples' mean; the point forecast evaluation
+scores is their median (``point="median"``, the ``"median"`` output) or that mean;
+quantiles and raw samples come from the samples.
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ class SundialConfig:
     sampling_steps : int
         Euler steps per sample.
     point : {"median", "mean"}
-        The point forecast.
+        The point forecast evaluation scores: the samples' median (a ``median`` column of
+        evaluation's forecast frames; ``predict`` gives it as ``q0.5`` when asked) or their
+        mean. The ``mean`` column is always their mean.
     revin : bool
         Normalise each context by its own statistics.
     short_context_prob : float
@@ -233,6 +236,7 @@ class SundialForecaster(NeuralForecaster):
     probabilistic = True
     max_horizon = 10_000  # beyond its output_length, every step rolls every sample path
     default_pretrained = "tsfm-small-v2"
+    pads_short_contexts = False  # padding is masked: a short context is read as it is
 
     def _build_module(self, n_channels: int) -> nn.Module:
         if (self.output_length or self.prediction_length) > self.prediction_length:
