@@ -1,12 +1,17 @@
 """pandas in, :class:`Panel` out, and forecasts back to the input's shape.
 
-Three input shapes are accepted:
+These input shapes are accepted:
 
 * a ``pd.Series`` with a DatetimeIndex: one series, one channel;
 * a wide ``DataFrame`` with a DatetimeIndex: one series, one channel per target column;
-* a long ``DataFrame`` with ``unique_id``, ``ds`` and ``y`` columns: many series, one channel;
+* a long ``DataFrame`` with ``unique_id``, ``ds`` and ``y`` columns (other names given as
+  ``id_col=``, ``time_col=``, ``target_col=``): many series, one channel;
 * a gluonts dataset (``ListDataset``, ``PandasDataset``), read as a long frame
   (:mod:`tsfm.data.gluonts`).
+
+The time axis may also be a ``PeriodIndex`` (a ``Period`` column in a long frame): forecasts
+then come back as periods of the same frequency. Date strings are parsed with
+``pd.to_datetime`` (:mod:`tsfm.data.timestamps`).
 
 Column roles are never guessed: in a wide frame every column is a target unless named as a
 covariate (or ``target=`` names the targets and every other column must have a role); in a long
@@ -34,7 +39,8 @@ import pandas as pd
 
 from tsfm.data.future import calendar_features, check_calendar
 from tsfm.data.gluonts import gluonts_to_frame, is_gluonts_dataset
-from tsfm.data.panel import DataSpec, Panel, object_array
+from tsfm.data.panel import ID_COL, TARGET_COL, TIME_COL, DataSpec, Panel, object_array
+from tsfm.data.timestamps import as_periods, as_timestamps
 
 FILL_POLICIES = ("raise", "interpolate", "ffill", "zero")
 #: Largest magnitude of a value: squares (variances, scaling, squared errors) stay finite.
@@ -47,8 +53,9 @@ def to_panel(
     target: str | Sequence[str] | None = None,
     past_covariates: Sequence[str] | None = None,
     future_covariates: Sequence[str] | None = None,
-    id_col: str = "unique_id",
-    time_col: str = "ds",
+    id_col: str = ID_COL,
+    time_col: str = TIME_COL,
+    target_col: str | None = None,
     freq: str | pd.DateOffset | None = None,
     fill_missing: str = "raise",
     spec: DataSpec | None = None,
@@ -66,7 +73,11 @@ def to_panel(
     past_covariates, future_covariates : list of str, optional
         Covariate columns known up to the forecast origin, and over the horizon too.
     id_col, time_col : str
-        Column names of a long frame.
+        Column names of a long frame's series ids and timestamps (default ``"unique_id"`` and
+        ``"ds"``); forecasts of a long frame carry the same names.
+    target_col : str, optional
+        The target column of a long frame (default ``"y"``), as in Nixtla's libraries: the
+        same as ``target=`` with one name; give one of the two.
     freq : str or DateOffset, optional
         The frequency; inferred from the timestamps when omitted.
     fill_missing : {"raise", "interpolate", "ffill", "zero"}
@@ -88,6 +99,12 @@ def to_panel(
     """
     if fill_missing not in FILL_POLICIES:
         raise ValueError(f"fill_missing must be one of {FILL_POLICIES}, got {fill_missing!r}")
+    if target_col is not None:
+        if target is not None and target != target_col:
+            raise ValueError(
+                f"target={target!r} and target_col={target_col!r} both name the target; give one"
+            )
+        target = target_col
     if spec is not None:
         target = list(spec.targets) if spec.layout != "series" else None
         past_covariates, future_covariates = spec.past_covariates, spec.future_covariates
@@ -96,6 +113,7 @@ def to_panel(
     static = tuple(static_covariates or ())
     if is_gluonts_dataset(data):
         data = gluonts_to_frame(data)
+    data, periods = as_timestamps(data, time_col)
     if isinstance(data, pd.Series):
         frames, spec_new = _from_series(data)
     elif isinstance(data, pd.DataFrame):
@@ -127,7 +145,7 @@ def to_panel(
         )
     if spec is not None and spec.layout != spec_new.layout:
         _refuse_layout(spec.layout, spec_new.layout)
-    spec_new = dataclasses.replace(spec_new, calendar=check_calendar(calendar))
+    spec_new = dataclasses.replace(spec_new, calendar=check_calendar(calendar), periods=periods)
     return _build_panel(frames, spec_new, freq, fill_missing)
 
 
@@ -190,9 +208,10 @@ def _from_long(df, target, past, future, id_col, time_col, static=()):
         if col not in df.columns:
             raise ValueError(
                 f"a long frame needs columns {id_col!r}, {time_col!r} and a target; "
-                f"column {col!r} is missing (columns: {list(df.columns)})"
+                f"column {col!r} is missing (columns: {list(df.columns)}); name other columns "
+                "with id_col=, time_col= and target_col="
             )
-    target = target or "y"
+    target = target or TARGET_COL
     if not isinstance(target, str):
         if len(target) != 1:
             raise ValueError(f"a long frame has one target column, got target={list(target)}")
@@ -236,10 +255,10 @@ def _from_long(df, target, past, future, id_col, time_col, static=()):
     codes, uniques = pd.factorize(df[id_col].to_numpy())  # groupby would make 0 and 1.0 floats
     order = np.argsort(codes, kind="stable")
     ends = np.cumsum(np.bincount(codes, minlength=len(uniques)))[:-1]
+    data = df.set_index(time_col)[[target, *past, *future, *static]]
     for sid, rows in zip(uniques, np.split(order, ends)):
-        part = df.iloc[rows]
         sid = sid.item() if isinstance(sid, np.generic) else sid
-        frames[sid] = part.set_index(time_col)[[target, *past, *future, *static]]
+        frames[sid] = data.iloc[rows]
     return frames, spec
 
 
@@ -319,7 +338,9 @@ def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
         frame = frame.set_axis(indexes[sid])
         if not _on_grid(frame.index, grid):
             frame = _regularise(frame, offset, label, fill_missing)
-        target_block, mask = _fill(frame[list(spec.targets)], label, fill_missing)
+        only_targets = list(frame.columns) == list(spec.targets)  # no column selection needed
+        targets = frame if only_targets else frame[list(spec.targets)]
+        target_block, mask = _fill(targets, label, fill_missing)
         ids.append(sid)
         values.append(target_block)
         observed.append(mask)
@@ -419,8 +440,9 @@ def _check_index(index, label: str) -> pd.DatetimeIndex:
         if index.dtype == object and len({getattr(t, "tzinfo", None) for t in index}) > 1:
             raise ValueError(f"{label}: timestamps mix time zones; convert them to one zone")
         raise ValueError(
-            f"{label}: expected a DatetimeIndex (or a long frame with 'unique_id', 'ds', 'y'), "
-            f"got {type(index).__name__}; set one with df.set_index(pd.to_datetime(...))"
+            f"{label}: expected a DatetimeIndex or PeriodIndex (or a long frame with "
+            f"'unique_id', 'ds', 'y'), got {type(index).__name__}; set one with "
+            "df.set_index(pd.to_datetime(...))"
         )
     if len(index) == 0:
         raise ValueError(f"{label} is empty")
@@ -439,8 +461,7 @@ def _check_index(index, label: str) -> pd.DatetimeIndex:
 
 
 def _check_numeric(frame: pd.DataFrame, label: str) -> None:
-    for col in frame.columns:
-        dtype = frame[col].dtype
+    for col, dtype in frame.dtypes.items():
         real = not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype))
         if not (pd.api.types.is_numeric_dtype(dtype) and real):
             raise ValueError(
@@ -534,18 +555,19 @@ def _regularise(frame: pd.DataFrame, offset, label: str, fill_missing: str) -> p
             f"{label}: timestamp {gap} is missing from the {offset.freqstr} grid; "
             "pass fill_missing= ('interpolate', 'ffill' or 'zero') to fill gaps"
         )
-    if len(frame) < MOSTLY_OBSERVED * len(grid):
-        own = pd.infer_freq(frame.index) if len(frame) >= 3 else None
+    own = pd.infer_freq(frame.index) if len(frame) >= 3 else None
+    if own is not None and len(frame) < MOSTLY_OBSERVED * len(grid):
         raise ValueError(
-            f"{label}: only {len(frame)} of its {len(grid)} timestamps on the {offset.freqstr} "
-            f"grid are observed{f' (its own frequency is {own})' if own else ''}: filling the "
-            "rest would make up most of the series. Fit series of another frequency "
-            "separately, or resample them to one frequency"
+            f"{label}: its own frequency is {own}; only {len(frame)} of its {len(grid)} "
+            f"timestamps on the {offset.freqstr} grid are observed, so filling the rest would "
+            "make up most of the series. Fit series of another frequency separately, or "
+            "resample them to one frequency"
         )
     return frame.reindex(grid)
 
 
-#: Share of a series' grid that must be observed for ``fill_missing`` to fill the rest.
+#: Share of its grid a series of another (regular) frequency must fill for ``fill_missing`` to
+#: fill the rest: below it, it is refused rather than made up.
 MOSTLY_OBSERVED = 0.5
 
 
@@ -603,10 +625,11 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        * series input: indexed by the future timestamps, one column per output;
+        * series input: indexed by the future timestamps (periods for periods), one column
+          per output;
         * wide input: indexed by the future timestamps, one column per channel when the only
           output is ``"mean"``, else columns ``(channel, output)`` as a MultiIndex;
-        * long input: columns ``unique_id``, ``ds`` and one per output.
+        * long input: the id and time columns, named as the input's, and one per output.
     """
     spec = panel.spec
     names = list(outputs)
@@ -614,11 +637,12 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     if spec.layout == "long":
         index = [panel.future_index(i, horizon) for i in range(panel.n_series)]
         ids = _one_dtype(pd.Series(np.repeat(object_array(panel.ids), horizon)))
-        frame = pd.DataFrame({spec.id_col: ids, spec.time_col: index[0].append(index[1:])})
+        stamps = as_periods(index[0].append(index[1:]), spec.periods)
+        frame = pd.DataFrame({spec.id_col: ids, spec.time_col: stamps})
         for name in names:
             frame[name] = outputs[name][:, :, 0].reshape(-1)
         return frame
-    index = panel.future_index(0, horizon)
+    index = as_periods(panel.future_index(0, horizon), spec.periods)
     if spec.layout == "series":
         return pd.DataFrame({name: outputs[name][0, :, 0] for name in names}, index=index)
     if names == ["mean"]:
