@@ -36,6 +36,8 @@ from tsfm.data.checksums import check_manifest, read_json, write_manifest
 from tsfm.data.frames import to_frame, to_panel
 from tsfm.data.future import future_values
 from tsfm.data.panel import (
+    ID_COL,
+    TIME_COL,
     Panel,
     left_pad_stack,
     object_array,
@@ -183,13 +185,18 @@ class BaseForecaster(BaseEstimator):
         validation_data: pd.Series | pd.DataFrame | None = None,
         calendar: Sequence[str] | None = None,
         static_covariates: Sequence[str] | None = None,
+        id_col: str = ID_COL,
+        time_col: str = TIME_COL,
+        target_col: str | None = None,
     ) -> BaseForecaster:
         """Validate ``data``, learn, and return ``self``.
 
         Parameters
         ----------
         data : pd.Series or pd.DataFrame
-            A Series, a wide frame or a long frame (see :func:`tsfm.data.to_panel`).
+            A Series, a wide frame or a long frame (see :func:`tsfm.data.to_panel`); the time
+            axis may be a DatetimeIndex, a PeriodIndex or date strings (``ds`` of a long frame).
+            Forecasts mirror it: periods in, periods out.
         target, past_covariates, future_covariates : column names, optional
             Column roles; never guessed. Recorded in ``spec_`` and required at predict time.
         freq : str, optional
@@ -204,10 +211,17 @@ class BaseForecaster(BaseEstimator):
             ``"month"``, ...: :data:`tsfm.data.future.CALENDAR`), used as future covariates.
         static_covariates : list of str, optional
             Long frames: columns with one value per series (constant over time).
+        id_col, time_col, target_col : str, optional
+            Long frames: the columns of the series ids, timestamps and target (default
+            ``unique_id``, ``ds``, ``y``, as Nixtla's libraries); ``target_col`` is ``target``
+            by its Nixtla name. Recorded: ``predict`` reads and returns the same columns.
         """
         panel = to_panel(
             data,
             target=target,
+            target_col=target_col,
+            id_col=id_col,
+            time_col=time_col,
             past_covariates=past_covariates,
             future_covariates=future_covariates,
             freq=freq,

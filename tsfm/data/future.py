@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tsfm.data.panel import Panel
+from tsfm.data.timestamps import as_timestamps
 
 #: Calendar feature -> (timestamp attribute, number of values); each is scaled to [-0.5, 0.5]
 #: (as gluonts' time features are), so every frequency gets the same range.
@@ -98,6 +99,7 @@ def _user_values(panel, future, horizon, names, blocks) -> list[np.ndarray]:
         )
     if not isinstance(future, pd.DataFrame):
         raise TypeError(f"future= must be a pandas DataFrame, got {type(future).__name__}")
+    future, _ = as_timestamps(future, spec.time_col)  # periods and date strings as the input's
     missing = [c for c in names if c not in future.columns]
     if missing:
         raise ValueError(

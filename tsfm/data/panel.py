@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 
 LAYOUTS = ("series", "wide", "long")
+#: Default column names of a long frame: the series id, the time and the target (as in
+#: Nixtla's libraries); ``id_col=``, ``time_col=`` and ``target_col=`` name others.
+ID_COL, TIME_COL, TARGET_COL = "unique_id", "ds", "y"
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class DataSpec:
     past_covariates, future_covariates : tuple of str
         Covariates known up to the forecast origin, and known over the horizon too.
     id_col, time_col : str
-        Long layout column names.
+        Long layout column names (the target's is ``targets[0]``).
     calendar : tuple of str
         Calendar features derived from the timestamps (:data:`tsfm.data.future.CALENDAR`),
         future covariates that need no input; they follow the user's future covariates.
@@ -42,17 +45,21 @@ class DataSpec:
     column_names : tuple
         Wide layout: the names of the column index's levels (one per level; more than one for
         MultiIndex columns), so that output columns are labelled as the input's were.
+    periods : str or None
+        The frequency of a ``PeriodIndex`` (or ``Period`` time column) input, e.g. ``"M"``:
+        forecasts are then labelled by periods of it (:mod:`tsfm.data.timestamps`).
     """
 
     layout: str
     targets: tuple[str, ...]
     past_covariates: tuple[str, ...] = ()
     future_covariates: tuple[str, ...] = ()
-    id_col: str = "unique_id"
-    time_col: str = "ds"
+    id_col: str = ID_COL
+    time_col: str = TIME_COL
     calendar: tuple[str, ...] = ()
     static_covariates: tuple[str, ...] = ()
     column_names: tuple = ()
+    periods: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -28,7 +28,7 @@ from sklearn.base import clone
 from tqdm.auto import tqdm
 
 from tsfm.data.frames import to_panel
-from tsfm.data.panel import Panel, object_array
+from tsfm.data.panel import ID_COL, TIME_COL, Panel, object_array
 from tsfm.evaluation import metrics as M
 from tsfm.evaluation.conformal import calibrated_outputs, min_windows
 from tsfm.evaluation.rolling import (
@@ -126,6 +126,9 @@ def backtest(
     static_covariates: Sequence[str] | None = None,
     freq: str | None = None,
     fill_missing: str = "raise",
+    id_col: str = ID_COL,
+    time_col: str = TIME_COL,
+    target_col: str | None = None,
     n_jobs: int | None = None,
     backend: str | None = None,
     progress: bool = False,
@@ -167,6 +170,9 @@ def backtest(
     target, past_covariates, future_covariates, calendar, static_covariates, freq, fill_missing
         As in :func:`tsfm.data.to_panel`; each model gets the covariates it can use (future
         ones over each window's horizon, from the data), the others forecast the targets alone.
+    id_col, time_col, target_col : str, optional
+        A long frame's id, time and target columns (default ``unique_id``, ``ds``, ``y``); the
+        result's tables name them ``unique_id`` and ``ds`` whatever they were called.
     n_jobs, backend : optional
         joblib's ``n_jobs`` and backend (e.g. ``"dask"`` inside a ``distributed.Client``).
     progress : bool
@@ -190,7 +196,7 @@ def backtest(
     panel = to_panel(
         data, target=target, past_covariates=past_covariates, future_covariates=future_covariates,
         calendar=calendar, static_covariates=static_covariates, freq=freq,
-        fill_missing=fill_missing,
+        fill_missing=fill_missing, id_col=id_col, time_col=time_col, target_col=target_col,
     )  # fmt: skip
     for name, model in named.items():
         if _usable(panel, model).spec.n_future and model._future_rows(horizon) != horizon:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tsfm.data.panel import ID_COL, TIME_COL
 from tsfm.models.weights import read_config, read_weights
 
 HERE = Path(__file__).parent
@@ -84,6 +85,9 @@ def forecast(
     quantiles=None,
     freq: str | None = None,
     fill_missing: str = "interpolate",
+    id_col: str = ID_COL,
+    time_col: str = TIME_COL,
+    target_col: str | None = None,
     **settings,
 ):
     """Zero-shot forecast with a pretrained model: no training, no download.
@@ -92,7 +96,9 @@ def forecast(
     ----------
     data : pd.Series, pd.DataFrame, array-like or list of array-likes
         A Series, a wide frame or a long frame (``unique_id``, ``ds``, ``y``), any frequency,
-        any length; every series is forecast from its own history. A 1-d array or list, a
+        any length; every series is forecast from its own history. The time axis may be
+        timestamps, periods (a PeriodIndex: the forecast is indexed by periods too) or date
+        strings in the time column. A 1-d array or list, a
         list of them (lengths may differ) or a Series with an integer index are series without
         dates: their steps continue the integer positions (``freq=`` sets the season length
         the model assumes, default none).
@@ -111,9 +117,22 @@ def forecast(
     fill_missing : {"interpolate", "ffill", "zero", "raise"}
         What to do with missing values and gaps: by default they are interpolated (leading
         ones take the first value, trailing ones the last); ``"raise"`` refuses them.
+    id_col, time_col, target_col : str, optional
+        A long frame's series id, time and target columns (default ``unique_id``, ``ds``,
+        ``y``); the forecast names its id and time columns the same way.
     **settings
-        Hyperparameters of the model's class that change prediction only, e.g. ``n_threads``
-        or (Sundial models) ``num_samples``, ``max_context``, ``seasonal_adjustment``.
+        Hyperparameters of the model's class (keyword arguments passed to
+        :func:`from_pretrained`), for the prediction settings; the architecture is the
+        shipped model's. Unknown names are refused. For the default ``tsfm-combo``
+        (:class:`~tsfm.models.combo.ComboForecaster`): ``season`` (``"auto"``: the frequency's
+        season, or a season length) and ``n_threads`` (torch threads, default every core).
+        For Sundial models such as ``tsfm-small-v2``
+        (:class:`~tsfm.models.sundial.SundialForecaster`): ``num_samples`` (sample paths,
+        default 100), ``sampling_steps``, ``point`` (``"median"`` or ``"mean"``),
+        ``max_context`` (values read, default 256), ``seasonal_adjustment`` (``"auto"``, a
+        season length or ``None``), ``random_state`` (seed of the sampling, ``None``
+        unseeded) and ``n_threads``. ``help(tsfm.ComboForecaster)`` and
+        ``help(tsfm.SundialForecaster)`` list every hyperparameter.
 
     Returns
     -------
@@ -124,7 +143,10 @@ def forecast(
     horizon = forecaster._check_horizon(horizon)
     undated = _undated(data)
     if undated is None:
-        forecaster.fit(data, freq=freq, fill_missing=fill_missing)
+        forecaster.fit(
+            data, freq=freq, fill_missing=fill_missing, id_col=id_col, time_col=time_col,
+            target_col=target_col,
+        )  # fmt: skip
         return forecaster.predict(horizon=int(horizon), quantiles=quantiles)
     stand_in = freq or UNDATED_FREQ
     forecaster.fit(_dated(undated, stand_in), freq=stand_in, fill_missing=fill_missing)
