@@ -76,7 +76,8 @@ def demo(args: argparse.Namespace) -> int:
 MODEL_NAMES = {
     "naive": "Naive", "seasonal_naive": "SeasonalNaive", "drift": "Drift",
     "window_average": "WindowAverage", "ets": "ETS", "arima": "ARIMA", "theta": "Theta",
-    "patchtst": "PatchTSTForecaster", "xpatch": "XPatchForecaster",
+    "patchtst": "PatchTSTForecaster", "xpatch": "XPatchForecaster", "mtst": "MTSTForecaster",
+    "entrope": "EntroPEForecaster",
 }  # fmt: skip
 
 

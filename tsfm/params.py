@@ -142,6 +142,36 @@ class Folder(Constraint):
         return "a folder path (a non-empty str or os.PathLike)"
 
 
+@dataclasses.dataclass(frozen=True, repr=False)
+class Integers(Constraint):
+    """Integers from ``low`` to ``high`` inclusive, one or more (e.g. one patch length per
+    branch): a list or tuple, or a comma-separated string such as ``"8,16"`` (which survives
+    ``config.json`` and the command line unchanged); read with :func:`as_ints`."""
+
+    low: int | None = None
+    high: int | None = None
+
+    def accepts(self, value) -> bool:
+        try:
+            values = as_ints(value)
+        except (TypeError, ValueError):
+            return False
+        return len(values) > 0 and all(map(Integer(self.low, self.high).accepts, values))
+
+    def describe(self) -> str:
+        bounds = _bounds(self.low, self.high, "both")
+        return f"a list of integers{bounds} or a string like '8,16'"
+
+
+def as_ints(value) -> tuple[int, ...]:
+    """The integers of an :class:`Integers` value: ``"8, 16"``, ``[8, 16]`` or ``(8, 16)``."""
+    if isinstance(value, str):
+        return tuple(int(part) for part in value.split(","))
+    if not isinstance(value, (list, tuple)) or not all(map(_is_integer, value)):
+        raise TypeError(f"not a list of integers: {value!r}")
+    return tuple(int(v) for v in value)
+
+
 class IsNone(Constraint):
     def accepts(self, value) -> bool:
         return value is None

@@ -182,12 +182,17 @@ class CrossAttention(nn.Module):
         self.dropout = FastDropout(dropout)
         self.attention_dropout = attention_dropout
 
-    def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, queries: torch.Tensor, keys: torch.Tensor, attn_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``attn_mask``: bool ``(B or 1, 1, Nq, Nk)``, True where a query may attend a key."""
         B, Nq, d = queries.shape
         h, dh = self.n_heads, d // self.n_heads
         q = self.q(queries).view(B, Nq, h, dh).transpose(1, 2)
         k, v = self.kv(keys).view(B, keys.shape[1], 2, h, dh).permute(2, 0, 3, 1, 4)
-        context = F.scaled_dot_product_attention(q, k, v, dropout_p=weight_dropout(self))
+        context = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attn_mask, dropout_p=weight_dropout(self)
+        )
         return self.dropout(self.out(context.transpose(1, 2).reshape(B, Nq, d)))
 
 
