@@ -82,6 +82,55 @@ _SUNDIAL = {
     "early_stopping_patience": 5,
 }  # fmt: skip
 
+# networkslab/MTST scripts/MTST (seed 2021, lookback 336, 100 epochs): Adam, lr 1e-4; ETTh with
+# the per-epoch "type3" decay (``decay``) at batch 256, ETTm1 and Weather with the one-cycle
+# schedule ("TST") at batch 128. No paper figures: the paper's table was not read here.
+_MTST_ETTH = {
+    "d_model": 128, "n_heads": 16, "d_ff": 256, "dropout": 0.3, "batch_size": 256,
+    "learning_rate": 1e-4, "lr_schedule": "decay", "max_epochs": 100,
+    "early_stopping_patience": 20,
+}  # fmt: skip
+_MTST_LARGE = {
+    "n_layers": 2, "dropout": 0.2, "head_dropout": 0.0, "batch_size": 128,
+    "lr_schedule": "onecycle", "early_stopping_patience": 10,
+}  # fmt: skip
+
+# Sachithx/EntroPE scripts/etth1.sh and etth2.sh at a54ce68 (the paper's time; lookback 96,
+# 5 seeds, one-cycle "TST" schedule, quantisation of 256 bins, entropy jump thresholds with
+# monotonicity=1). Per horizon: width, heads, depth, FFN, batch, lr, dropout, max patch length,
+# jump threshold, pct_start, epochs, patience; the cross-attention window 96 (all earlier
+# patches). Its entropy model: 2 layers, 4 heads, width 32 (entropy_model_checkpoints/params.json).
+_ENTROPE = {
+    "n_tokens": 256, "entropy_d_model": 32, "entropy_heads": 4, "entropy_layers": 2,
+    "entropy_epochs": 50, "entropy_quantile": None, "patch_window": 96,
+    "lr_schedule": "onecycle",
+}  # fmt: skip
+
+
+def _entrope_horizon(
+    quant_range, d, ff, heads, layers, batch, lr, dropout, max_len, jump, pct, epochs, patience
+) -> dict:
+    return {
+        "quant_range": float(quant_range), "d_model": d, "d_ff": ff, "n_heads": heads,
+        "n_layers": layers, "batch_size": batch, "learning_rate": lr, "dropout": dropout,
+        "max_patch_len": max_len, "entropy_jump": jump, "pct_start": pct, "max_epochs": epochs,
+        "early_stopping_patience": patience,
+    }  # fmt: skip
+
+
+_ENTROPE_ETTH1 = {
+    96: _entrope_horizon(3, 8, 256, 1, 1, 256, 1e-3, 0.1, 48, 0.25, 0.5, 50, 20),
+    192: _entrope_horizon(4, 16, 256, 4, 1, 128, 1e-3, 0.2, 12, 0.2, 0.4, 100, 20),
+    336: _entrope_horizon(4, 8, 256, 2, 2, 256, 1e-3, 0.2, 36, 0.25, 0.2, 30, 20),
+    720: _entrope_horizon(3, 8, 512, 1, 2, 128, 1e-3, 0.0, 12, 0.3, 0.4, 50, 20),
+}
+_ENTROPE_ETTH2 = {
+    96: _entrope_horizon(1, 32, 128, 2, 2, 420, 0.1, 0.1, 24, 0.3, 0.4, 60, 20),
+    192: _entrope_horizon(1, 8, 128, 2, 1, 420, 1e-4, 0.2, 24, 0.3, 0.3, 50, 40),
+    336: _entrope_horizon(1, 8, 128, 2, 1, 512, 1e-4, 0.3, 24, 0.3, 0.3, 50, 40),
+    720: _entrope_horizon(1, 8, 128, 2, 1, 512, 1e-4, 0.3, 24, 0.3, 0.3, 50, 40),
+}
+
 CONFIGS: dict[str, PaperConfig] = {
     "patchtst42": PaperConfig(
         model="PatchTSTForecaster",
@@ -269,6 +318,49 @@ CONFIGS: dict[str, PaperConfig] = {
             720: {"d_ff": 2048, "batch_size": 128},
         },
     ),  # fmt: skip
+    "mtst": PaperConfig(  # scripts/MTST/etth1.sh; the others per dataset
+        model="MTSTForecaster",
+        context_length=336,
+        params={
+            **_MTST_ETTH,
+            "n_layers": 2,
+            "patch_lens": "8,16",
+            "strides": "4,8",
+            "head_dropout": 0.1,
+        },  # fmt: skip
+        per_dataset={
+            "etth2": {
+                "n_layers": 1,
+                "patch_lens": "16,96",
+                "strides": "8,48",
+                "head_dropout": 0.3,
+            },  # fmt: skip
+            "ettm1": {
+                **_MTST_LARGE,
+                "patch_lens": "16,96",
+                "strides": "8,48",
+                "pct_start": 0.4,
+            },  # fmt: skip
+            "weather": {
+                **_MTST_LARGE,
+                "patch_lens": "24,96",
+                "strides": "12,48",
+                "learning_rate": 5e-4,
+            },  # fmt: skip
+        },  # weather.sh uses patches 16/96 (strides 8/48) at horizons 336 and 720
+    ),
+    "entrope": PaperConfig(  # the ETTh1 script's settings per horizon
+        model="EntroPEForecaster",
+        context_length=96,
+        params={**_ENTROPE, **_ENTROPE_ETTH1[96]},
+        per_horizon=_ENTROPE_ETTH1,
+    ),
+    "entrope_etth2": PaperConfig(  # the ETTh2 script's settings per horizon
+        model="EntroPEForecaster",
+        context_length=96,
+        params={**_ENTROPE, **_ENTROPE_ETTH2[96]},
+        per_horizon=_ENTROPE_ETTH2,
+    ),
     "seasonal_naive": PaperConfig(
         model="SeasonalNaive",
         context_length=336,
