@@ -9,8 +9,8 @@ positional bias (:class:`~tsfm.nn.relative.RelativeEncoder`). Between layers the
 tokens are flattened, joined and mapped back to a series of the lookback's length by one linear
 map shared by the layers, which the next layer cuts again. After the last layer each branch has
 its own flatten + linear head, and the forecast is the sum of the branches' forecasts. As in
-the official code (networkslab/MTST), the input of every layer is RevIN-normalised once, at the
-start.
+the official code (networkslab/MTST), RevIN normalises the lookback once, before the first
+layer, and the branches add no absolute positions.
 """
 
 from __future__ import annotations
