@@ -182,8 +182,8 @@ def _repeated_label(df):
     return df.set_axis(["ch0", "ch0"], axis=1)
 
 
-def _period_index(df):
-    return df.set_axis(df.index.to_period("h"))
+def _text_index(df):
+    return df.set_axis([f"t{i}" for i in range(len(df))])
 
 
 def _object_numbers(df):
@@ -195,7 +195,7 @@ BAD_DATA = {
     "bool": (_bool, {}, "column 'ch1' must be numeric"),
     "huge": (_huge, {}, r"column 'ch0' holds .* beyond 1e\+120"),
     "repeated label": (_repeated_label, {}, r"columns \['ch0'\] appear more than once"),
-    "period index": (_period_index, {}, "expected a DatetimeIndex.*got PeriodIndex"),
+    "text index": (_text_index, {}, "index holds strings that are not dates.*'t0'"),
     "numbers as text": (_object_numbers, {}, "column 'ch1' must be numeric"),
     "two roles": (lambda d: d, {"target": "ch0", "past_covariates": ["ch0", "ch1"]},
                   "column 'ch0' is named in target= and in past_covariates="),
@@ -234,8 +234,8 @@ BAD_LONG = {
     "ids 1 and 1.0": (lambda: _long_with([1, 1.0]), r"ids 1 \(int\) and 1.0 \(float\) are equal"),
     "hourly and daily": (lambda: _long_with(["a", "b"], ("h", "D")),
                          "series 'b' has frequency D and series 'a' has h"),
-    "string times": (lambda: _long_with(["a", "b"]).astype({"ds": str}),
-                     "column 'ds' must hold datetimes"),
+    "text times": (lambda: _long_with(["a", "b"]).assign(ds=lambda d: "day " + d["ds"].astype(str)),
+                   "column 'ds' holds strings that are not dates"),
     "no y column": (lambda: _long_with(["a", "b"]).rename(columns={"y": "v"}),
                         r"target columns \['y'\] are not in the input"),
 }  # fmt: skip
@@ -507,8 +507,8 @@ BAD_FORECAST_DATA = {
     "empty list": ([], "series 0 must be a non-empty 1-d array"),
     "infinite value": (np.array([1.0, np.inf, 3.0, 4.0]), "column 'y' has an infinite value"),
     "all missing": (make_series(50) * np.nan, "column 'load' has no observed value"),
-    "text index": (pd.Series(np.ones(30), index=[str(i) for i in range(30)]),
-                   "expected a DatetimeIndex"),
+    "text index": (pd.Series(np.ones(30), index=[f"t{i}" for i in range(30)]),
+                   "index holds strings that are not dates"),
     "huge values": (make_series(50) * 1e200, r"beyond 1e\+120 in magnitude"),
 }  # fmt: skip
 

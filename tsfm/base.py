@@ -38,6 +38,7 @@ from tsfm.data.future import future_values
 from tsfm.data.panel import (
     ID_COL,
     TIME_COL,
+    DataSpec,
     Panel,
     left_pad_stack,
     object_array,
@@ -294,9 +295,12 @@ class BaseForecaster(BaseEstimator):
         ----------
         data : pd.Series or pd.DataFrame, optional
             New context (new series or newer data) of the same shape and columns as at fit; the
-            model is not refit. Default: the training data.
+            model is not refit. Default: the training data (required for a model saved with
+            ``include_data=False``).
         horizon : int, optional
-            Steps ahead; default ``prediction_length``.
+            Steps ahead; default ``prediction_length``. A neural model with a fixed horizon
+            refuses more unless built with ``recursive=True`` (it then rolls forward, feeding
+            its forecasts back); statistical models, Sundial and Combo forecast any horizon.
         quantiles : sequence of float, optional
             Quantile levels in (0, 1), returned as columns ``q<level>`` beside ``mean``.
         future : pd.DataFrame, optional
@@ -402,15 +406,36 @@ class BaseForecaster(BaseEstimator):
             return metrics
         return metrics, _forecasts_frame(panel, windows, forecasts, targets)
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, *, include_data: bool = True) -> Path:
         """Write ``config.json``, ``state.safetensors`` and their sha256 (``manifest.json``)
-        into the folder ``path``; :meth:`load` checks every file against the manifest."""
+        into the folder ``path``; :meth:`load` checks every file against the manifest.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder (created if needed).
+        include_data : bool
+            The folder holds the whole training data by default (values, timestamps, series
+            ids and covariates: its size grows with the data, and private data leaves with the
+            file), so that the loaded model's ``predict()`` forecasts after it. False leaves it
+            out: only the column roles and the frequency are kept (fitted weights and
+            statistics stay, e.g. a neural model's per-series training means), and the loaded
+            model forecasts from the data given to ``predict(data)`` and ``evaluate(data)``.
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
         check_is_fitted(self, "panel_")
         path = Path(path)
         if path.exists() and not path.is_dir():
             raise ValueError(f"save: {path} is a file; save writes a folder")
         path.mkdir(parents=True, exist_ok=True)
-        panel_meta, arrays = panel_to_arrays(self.panel_)
+        if self.panel_ is None or not include_data:
+            panel_meta, arrays = {"freq": self.freq_, "spec": self.spec_.to_dict()}, {}
+        else:
+            panel_meta, arrays = panel_to_arrays(self.panel_)
         fitted_meta, fitted_arrays = self._fitted_state()
         arrays.update({f"fitted.{k}": v for k, v in fitted_arrays.items()})
         config = {
@@ -450,9 +475,10 @@ class BaseForecaster(BaseEstimator):
             raise ValueError(f"{path / CONFIG}: {error}") from error
         arrays = load_file(path / STATE)
         try:
-            model.panel_ = panel_from_arrays(config["panel"], arrays)
-            model.spec_ = model.panel_.spec
-            model.freq_ = model.panel_.freq.freqstr
+            with_data = "ids" in config["panel"]  # else saved with include_data=False
+            model.panel_ = panel_from_arrays(config["panel"], arrays) if with_data else None
+            model.spec_ = DataSpec.from_dict(config["panel"]["spec"])
+            model.freq_ = config["panel"]["freq"]
             model.fill_missing_ = config["fill_missing"]
             fitted = {k[len("fitted.") :]: v for k, v in arrays.items() if k.startswith("fitted.")}
             model._load_fitted_state(config["fitted"], fitted)
@@ -499,10 +525,15 @@ class BaseForecaster(BaseEstimator):
     def _context_panel(self, data) -> Panel:
         check_is_fitted(self, "panel_")
         self._check_params()
+        if data is None and self.panel_ is None:
+            raise ValueError(
+                f"this {type(self).__name__} was saved without its training data "
+                "(save(..., include_data=False)): pass the data to forecast from"
+            )
         if data is None:
             return self.panel_
         panel = to_panel(data, spec=self.spec_, fill_missing=self.fill_missing_)
-        if panel.freq != self.panel_.freq:
+        if panel.freq != pd.tseries.frequencies.to_offset(self.freq_):
             raise ValueError(
                 f"the input's frequency {panel.freq.freqstr} differs from the training "
                 f"frequency {self.freq_}"

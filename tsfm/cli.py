@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from pathlib import Path
 
 
@@ -88,10 +89,12 @@ def read_table(path: str):
 
     try:
         frame = pd.read_csv(path)
-        if {"unique_id", "ds"} <= set(frame.columns):
-            frame["ds"] = pd.to_datetime(frame["ds"])
-            return frame
-        frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop(frame.columns[0])))
+        with warnings.catch_warnings():  # pandas falls back to dateutil per element: fine here
+            warnings.filterwarnings("ignore", "Could not infer format")
+            if {"unique_id", "ds"} <= set(frame.columns):
+                frame["ds"] = pd.to_datetime(frame["ds"])
+                return frame
+            frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop(frame.columns[0])))
     except (ValueError, TypeError) as error:  # pandas' EmptyDataError and ParserError too
         raise ValueError(
             f"{path}: not a CSV tsfm reads (long: columns unique_id, ds, y; wide: timestamps "

@@ -13,6 +13,8 @@ time axes users hold before validation:
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 
@@ -68,7 +70,9 @@ def _converted(times, where: str):
     if not _strings(times):
         return times, None, None
     try:
-        return times, pd.to_datetime(times), None
+        with warnings.catch_warnings():  # pandas falls back to dateutil per element: fine here
+            warnings.filterwarnings("ignore", "Could not infer format")
+            return times, pd.to_datetime(times), None
     except (ValueError, TypeError) as error:
         example = next(iter(times))
         raise ValueError(

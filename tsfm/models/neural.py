@@ -24,6 +24,10 @@ forecast mapped back. Models with RevIN are invariant to this choice up to RevIN
 A context shorter than ``context_length`` (but at least one patch long) is left-padded with its
 first value; training needs ``context_length + prediction_length`` steps per series (plus the
 validation tail).
+
+Horizon: a network forecasts ``prediction_length`` steps. With ``recursive=True`` a longer
+horizon is reached by :func:`roll_forward`, the one roll-forward of every fixed-horizon model
+(point and flow heads alike); without it a longer horizon is refused.
 """
 
 from __future__ import annotations
@@ -280,11 +284,32 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     # ------------------------------------------------------------------ predict
 
     def _predict_batch(self, context, mask, horizon, quantiles, future=None):
-        if horizon > self.prediction_length:
+        H = self.prediction_length
+        if horizon <= H:
+            return {"mean": self._forecast_window(context, mask, future)[:, :horizon]}
+        self._check_roll(horizon, context, future)
+        paths = roll_forward(
+            lambda c, m, n: self._forecast_window(c, m)[:, None], context, mask, horizon, H
+        )
+        return {"mean": paths[:, 0]}
+
+    def _check_roll(self, horizon: int, context: np.ndarray, future) -> None:
+        """Refuse a horizon beyond ``prediction_length`` unless the model may roll forward."""
+        H = self.prediction_length
+        if not self.recursive:
             raise ValueError(
-                f"horizon {horizon} exceeds prediction_length={self.prediction_length} the model "
-                "was trained for; refit with a longer prediction_length"
+                f"horizon {horizon} exceeds prediction_length={H} the model was trained for; "
+                "refit with a longer prediction_length, or set recursive=True to roll forward "
+                f"(each {H} steps forecast are fed back as context)"
             )
+        if future is not None or context.shape[-1] != self.n_channels_:
+            raise ValueError(
+                f"recursive=True cannot forecast {horizon} steps with covariates: their values "
+                f"beyond prediction_length={H} are unknown; use horizon <= {H}"
+            )
+
+    def _forecast_window(self, context, mask, future=None) -> np.ndarray:
+        """The network's forecast ``(N, prediction_length, C)`` of contexts ``(N, L, C')``."""
         context = _fill_padding(context, mask)
         mean = context.mean(axis=1, keepdims=True)
         std = context.std(axis=1, keepdims=True)
@@ -301,9 +326,9 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                 part = slice(start, start + PREDICT_BATCH)
                 extra = {} if known is None else {"future": known[part]}
                 outputs.append(self.module_(scaled[part], **extra))
-        forecast = torch.cat(outputs).numpy().astype(np.float64)[:, :horizon]
+        forecast = torch.cat(outputs).numpy().astype(np.float64)
         k = forecast.shape[-1]  # the targets: the first k columns of the context
-        return {"mean": forecast * std[..., :k] + mean[..., :k]}
+        return forecast * std[..., :k] + mean[..., :k]
 
     # ------------------------------------------------------------------ persistence
 
@@ -345,6 +370,38 @@ def _targets_only(step_fn, n_targets: int, n_future: int, cfg: TrainConfig):
         )
     inner = step_fn or (lambda module, x, y: loss_fn(module(x), y))
     return lambda module, x, y: inner(module, x, y[..., :n_targets])
+
+
+def roll_forward(step, context: np.ndarray, mask: np.ndarray, horizon: int, length: int,
+                 n_paths: int = 1) -> np.ndarray:  # fmt: skip
+    """Forecast ``horizon`` steps with a model of ``length`` steps by feeding its forecasts back.
+
+    Parameters
+    ----------
+    step : callable
+        ``step(context (M, L, C), mask (M, L), n)`` gives ``n`` paths ``(M, n, length, C)``.
+    context : ndarray, shape (N, L, C)
+        Left-padded contexts (the targets only) and their ``mask``, ``(N, L)``.
+    horizon, length : int
+        Steps wanted, and steps per call of ``step``.
+    n_paths : int
+        Paths drawn from each context at the first step (1 for a point forecast); every path
+        then continues from its own past, one path per call.
+
+    Returns
+    -------
+    ndarray, shape (N, n_paths, horizon, C)
+    """
+    paths = step(context, mask, n_paths)
+    N, K, _, C = paths.shape
+    L = context.shape[1]
+    context, mask = np.repeat(context, K, axis=0), np.repeat(mask, K, axis=0)
+    chunks = [paths.reshape(N * K, length, C)]
+    while len(chunks) * length < horizon:
+        context = np.concatenate([context, chunks[-1]], axis=1)[:, -L:]
+        mask = np.concatenate([mask, np.ones((N * K, length), dtype=bool)], axis=1)[:, -L:]
+        chunks.append(step(context, mask, 1)[:, 0])
+    return np.concatenate(chunks, axis=1)[:, :horizon].reshape(N, K, horizon, C)
 
 
 def _fill_padding(context: np.ndarray, mask: np.ndarray) -> np.ndarray:

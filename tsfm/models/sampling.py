@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from tsfm.models.calibration import widen
-from tsfm.models.neural import PREDICT_BATCH, _fill_padding, torch_threads
+from tsfm.models.neural import PREDICT_BATCH, _fill_padding, roll_forward, torch_threads
 from tsfm.nn import FlowHead, fold_channels
 from tsfm.params import POSITIVE, OneOf, param
 from tsfm.training.config import seed_of
@@ -197,11 +197,13 @@ class FlowHeadOption:
     def _predict_batch(self, context, mask, horizon, quantiles):
         if self.head != "flow":
             return super()._predict_batch(context, mask, horizon, quantiles)
-        if horizon > self.prediction_length:
-            raise ValueError(
-                f"horizon {horizon} exceeds prediction_length={self.prediction_length}"
-            )
-        samples = self._samples(context, mask, horizon, self.num_samples)
+        H = self.prediction_length
+        if horizon <= H:
+            samples = self._samples(context, mask, horizon, self.num_samples)
+        else:
+            self._check_roll(horizon, context, None)
+            step = lambda c, m, n: self._samples(c, m, H, n)  # noqa: E731
+            samples = roll_forward(step, context, mask, horizon, H, self.num_samples)
         return summarise(samples, self.point, quantiles)
 
     def _samples(self, context, mask, horizon, n_samples) -> np.ndarray:

@@ -94,7 +94,7 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
 
 @dataclass
 class TrainConfig:
-    """How a neural forecaster trains.
+    """How a neural forecaster trains (and the few settings of how it predicts).
 
     Parameters
     ----------
@@ -149,6 +149,14 @@ class TrainConfig:
     calibrate_intervals : bool
         Probabilistic models only: after training, fit one factor scaling the samples' spread
         around their median on the validation windows (see :mod:`tsfm.models.calibration`).
+    recursive : bool
+        Forecast beyond ``prediction_length`` by rolling forward: the first
+        ``prediction_length`` steps are forecast, appended to the context, and the next ones
+        forecast from it, until the horizon is reached (a flow head rolls each sample path
+        from its own past). Errors compound with every roll; models with covariates cannot
+        roll (their values beyond the horizon are unknown). False (default): a longer
+        horizon is refused. Sundial and Combo reach any horizon by themselves (Sundial rolls
+        every sample path; Combo's last weights carry on) and ignore it.
     """
 
     max_epochs: int = param(100, Integer(0))
@@ -169,6 +177,7 @@ class TrainConfig:
     checkpoint_dir: str | None = param(None, Folder() | None)
     init_weights: str | None = param(None, Folder() | None)
     calibrate_intervals: bool = param(False, FLAG)
+    recursive: bool = param(False, FLAG)
 
 
 def seed_of(random_state: int | None) -> int:

@@ -36,7 +36,9 @@ from tsfm.training.windows import WindowSet
 
 CHECKPOINT = "checkpoint.pt"
 #: Settings a resumed fit may change: they do not alter what the epochs already run did.
-RESUMABLE = ("max_epochs", "early_stopping_patience", "verbose", "n_threads", "checkpoint_dir")
+RESUMABLE = (
+    "max_epochs", "early_stopping_patience", "verbose", "n_threads", "checkpoint_dir", "recursive"
+)  # fmt: skip
 
 
 def _world() -> tuple[int, int]:
