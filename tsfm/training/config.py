@@ -155,8 +155,7 @@ class TrainConfig:
         forecast from it, until the horizon is reached (a flow head rolls each sample path
         from its own past). Errors compound with every roll; models with covariates cannot
         roll (their values beyond the horizon are unknown). False (default): a longer
-        horizon is refused. Sundial and Combo reach any horizon by themselves (Sundial rolls
-        every sample path; Combo's last weights carry on) and ignore it.
+        horizon is refused. Models that reach any horizon by themselves ignore it.
     """
 
     max_epochs: int = param(100, Integer(0))
