@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from tsfm.models.combo_validation import validated
 from tsfm.models.neural import NeuralForecaster, torch_threads
 from tsfm.nn import TransformerEncoder
 from tsfm.nn.smoothing import MULTIPLICATIVE, POOL, classical_pool
@@ -84,6 +85,12 @@ class ComboConfig:
     flip_average : bool
         Prediction: average the forecast of each context with the mirrored forecast of its
         negation (as TimesFM does), so that ``-x`` is forecast as ``-forecast(x)``.
+    holdout_ratio : float
+        Prediction: in-context validation (:mod:`tsfm.models.combo_validation`). The network
+        and the pool forecast each context's last ``min(horizon, prediction_length)`` values
+        from the rest; a pool member whose error there is below ``holdout_ratio`` times the
+        network's forecasts that series instead (the network's spread moved onto it). 0 turns
+        it off.
     """
 
     context_length: int = param(256, POSITIVE)
@@ -99,6 +106,7 @@ class ComboConfig:
     flip_average: bool = param(True, FLAG)
     recent_season: bool = param(False, FLAG)
     multiplicative: bool = param(False, FLAG)
+    holdout_ratio: float = param(0.5, SHARE)
 
     def members(self) -> tuple[str, ...]:
         """Names of the pool members the network weighs, in order."""
@@ -360,7 +368,19 @@ class ComboForecaster(NeuralForecaster):
         return out
 
     def quantile_forecast(self, values: torch.Tensor, season: torch.Tensor, horizon: int):
-        """Quantiles ``(B, horizon, 9)`` (float64 numpy) of NaN-padded contexts ``(B, L)``."""
+        """Quantiles ``(B, horizon, 9)`` (float64 numpy) of NaN-padded contexts ``(B, L)``,
+        validated on each context's last values (:func:`.combo_validation.validated`)."""
+        holdout = min(horizon, self.prediction_length)
+        q, _ = validated(self.network_quantiles, self.pool_forecasts, values, season, horizon,
+                         holdout, self.holdout_ratio)  # fmt: skip
+        z = values.numpy()
+        lo, hi = np.nanmin(z, axis=1), np.nanmax(z, axis=1)
+        constant = lo == hi
+        q[constant] = lo[constant, None, None]
+        return np.sort(q, axis=-1)
+
+    def network_quantiles(self, values: torch.Tensor, season: torch.Tensor, horizon: int):
+        """The network's quantiles ``(B, horizon, 9)`` (float64 numpy, sorted)."""
         outputs = []
         with torch_threads(self.n_threads), torch.inference_mode():
             self.module_.eval()
@@ -368,12 +388,15 @@ class ComboForecaster(NeuralForecaster):
                 part = slice(start, start + 256)
                 outputs.append(self.module_(values[part].float(), season[part], horizon,
                                             flip=self.flip_average))  # fmt: skip
-        q = torch.cat(outputs).double().numpy()
-        z = values.numpy()
-        lo, hi = np.nanmin(z, axis=1), np.nanmax(z, axis=1)
-        constant = lo == hi
-        q[constant] = lo[constant, None, None]
-        return np.sort(q, axis=-1)
+        return np.sort(torch.cat(outputs).double().numpy(), axis=-1)
+
+    def pool_forecasts(self, values: torch.Tensor, season: torch.Tensor, horizon: int):
+        """The network's pool members' forecasts ``(B, K, horizon)`` (float64 numpy) on the
+        contexts' scale."""
+        z, mask, loc, scale = normalise(values.double())
+        with torch_threads(self.n_threads):
+            pool = self.module_.pool(z, mask, season, horizon, loc / scale)
+        return (pool * scale[..., None] + loc[..., None]).numpy()
 
     @classmethod
     def _test_params(cls) -> dict:
