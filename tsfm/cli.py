@@ -1,4 +1,5 @@
-"""The ``tsfm`` command: ``demo``, ``backtest``, ``benchmark``, ``pretrain``."""
+"""The ``tsfm`` command: ``demo``, ``forecast``, ``backtest``, ``models``, ``benchmark``,
+``pretrain``."""
 
 from __future__ import annotations
 
@@ -73,26 +74,17 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-#: ``tsfm backtest --models`` names and their classes (attributes of :mod:`tsfm`).
-MODEL_NAMES = {
-    "naive": "Naive", "seasonal_naive": "SeasonalNaive", "drift": "Drift",
-    "window_average": "WindowAverage", "ets": "ETS", "arima": "ARIMA", "theta": "Theta",
-    "patchtst": "PatchTSTForecaster", "xpatch": "XPatchForecaster", "mtst": "MTSTForecaster",
-    "entrope": "EntroPEForecaster",
-}  # fmt: skip
-
-
-def read_table(path: str):
-    """A CSV as tsfm input: long if it has ``unique_id`` and ``ds`` columns, else wide with the
-    first column as the timestamps."""
+def read_table(path: str, id_col: str = "unique_id", time_col: str = "ds"):
+    """A CSV as tsfm input: long if it has the ``id_col`` and ``time_col`` columns, else wide
+    with the first column as the timestamps."""
     import pandas as pd
 
     try:
         frame = pd.read_csv(path)
         with warnings.catch_warnings():  # pandas falls back to dateutil per element: fine here
             warnings.filterwarnings("ignore", "Could not infer format")
-            if {"unique_id", "ds"} <= set(frame.columns):
-                frame["ds"] = pd.to_datetime(frame["ds"])
+            if {id_col, time_col} <= set(frame.columns):
+                frame[time_col] = pd.to_datetime(frame[time_col])
                 return frame
             frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop(frame.columns[0])))
     except (ValueError, TypeError) as error:  # pandas' EmptyDataError and ParserError too
@@ -121,37 +113,27 @@ def data_season(data, target, fill_missing) -> int:
 
 
 def build_models(names: str, horizon: int, season_length: int, settings: list[str]) -> dict:
-    """Forecasters from ``--models`` and ``--set model.param=value`` items."""
-    import inspect
-
-    import tsfm
+    """Forecasters from ``--models`` (names of :mod:`tsfm.catalog`) and ``--set
+    model.param=value`` items, keyed by the names the leaderboard shows."""
     from tsfm.benchmarks.ltsf import _parse
+    from tsfm.catalog import build_model, forecaster_classes
 
-    models = {}
     chosen = [n.strip() for n in names.split(",") if n.strip()]
+    params: dict[str, dict] = {name: {} for name in chosen}
     for item in settings or []:
-        key, equals, _ = item.partition("=")
-        if not equals or key.partition(".")[0] not in chosen or "." not in key:
-            raise SystemExit(
+        key, equals, value = item.partition("=")
+        owner, dot, param = key.partition(".")
+        if not equals or not dot or owner not in params:
+            raise ValueError(
                 f"--set {item!r}: expected MODEL.NAME=VALUE with MODEL one of --models "
                 f"({', '.join(chosen)})"
             )
+        params[owner][param] = _parse(value)
+    classes = forecaster_classes()
+    models = {}
     for name in chosen:
-        if name not in MODEL_NAMES:
-            raise SystemExit(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
-        klass = getattr(tsfm, MODEL_NAMES[name])
-        accepted = inspect.signature(klass).parameters
-        params = {"prediction_length": horizon}
-        if "season_length" in accepted:
-            params["season_length"] = season_length
-        for item in settings or []:
-            key, _, value = item.partition("=")
-            owner, _, param = key.partition(".")
-            if owner == name:
-                if param not in accepted:
-                    raise SystemExit(f"{klass.__name__} has no parameter {param!r}")
-                params[param] = _parse(value)
-        models[MODEL_NAMES[name]] = klass(**params)
+        model = build_model(name, params[name], horizon, season_length)
+        models[type(model).__name__ if name in classes else name] = model
     return models
 
 
@@ -244,16 +226,45 @@ def _benchmark(args: argparse.Namespace) -> int:
     return benchmark_main(args)
 
 
+#: ``tsfm --help``: plain text (the module docstring is reStructuredText).
+DESCRIPTION = (
+    "tsfm: time-series forecasting with patch models and foundation models. "
+    "Run 'tsfm COMMAND --help' for a command's options."
+)
+
+
+def _models(args: argparse.Namespace) -> int:
+    """Print every name ``--models`` accepts, with its class."""
+    from tsfm.catalog import forecaster_classes, model_class, pretrained_names
+
+    for name, klass in forecaster_classes().items():
+        print(f"{name:<16} {klass.__name__}")
+    for name in pretrained_names():
+        print(f"{name:<16} {model_class(name).__name__}, pretrained (zero-shot)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tsfm", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    from tsfm import __version__
+    from tsfm.benchmarks.configs import CONFIGS
+    from tsfm.cli_forecast import add_forecast_parser
+
+    parser = argparse.ArgumentParser(prog="tsfm", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"tsfm {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("demo", help="baselines on a real series: leaderboard and plot")
     p.add_argument("--output", default="tsfm_demo.png", help="PNG file for the forecast plot")
     p.add_argument("--quick", action="store_true", help="use the last 10 years only")
     p.set_defaults(func=demo)
+    add_forecast_parser(sub)
     p = sub.add_parser("backtest", help="rolling-origin backtest of several models on a CSV")
     p.add_argument("data", help="CSV: long (unique_id, ds, y) or wide (timestamps first)")
-    p.add_argument("--models", required=True, help=f"comma-separated: {', '.join(MODEL_NAMES)}")
+    p.add_argument(
+        "--models",
+        required=True,
+        help="comma-separated names: any forecaster (naive, seasonal_naive, ets, patchtst, "
+        "sundial, ...) or shipped pretrained model (tsfm-combo, ...); 'tsfm models' lists them",
+    )
     p.add_argument("--horizon", type=positive_int, required=True)
     p.add_argument("--n-windows", type=positive_int, default=None, help="windows per series (1)")
     p.add_argument("--start", default=None, help="first cutoff row or timestamp (not with -n)")
@@ -271,13 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", action="append", metavar="MODEL.NAME=VALUE", help="a hyperparameter")
     p.add_argument("--output", default="backtest", help="folder for the leaderboard and plots")
     p.set_defaults(func=_backtest)
+    p = sub.add_parser("models", help="list the names 'tsfm backtest --models' accepts")
+    p.set_defaults(func=_models)
     p = sub.add_parser("pretrain", help="train a model on the pretraining corpus (JSON config)")
     p.add_argument("--config", required=True, help="JSON: name, model class/params, corpus")
     p.add_argument("--output", required=True, help="folder: checkpoints, history, model")
     p.add_argument("--register", action="store_true", help="ship the result in tsfm/pretrained")
     p.set_defaults(func=_pretrain)
     p = sub.add_parser("benchmark", help="a paper configuration under the LTSF protocol")
-    p.add_argument("--model", help="configuration, e.g. patchtst42")
+    p.add_argument(
+        "--model", choices=sorted(CONFIGS), metavar="CONFIG",
+        help=f"paper configuration: {', '.join(sorted(CONFIGS))}",
+    )  # fmt: skip
     p.add_argument("--dataset", help="registered dataset, e.g. etth1")
     p.add_argument("--horizon", type=int, nargs="+")
     p.add_argument(
@@ -343,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError) as error:  # bad input: the message, not a traceback
+    except (ValueError, TypeError, OSError) as error:  # bad input: the message, no traceback
         parser.exit(2, f"tsfm {args.command}: error: {error}\n")
 
 

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from sklearn.base import clone
-from tqdm.auto import tqdm
 
 from tsfm.data.frames import to_panel
 from tsfm.data.panel import ID_COL, TIME_COL, Panel, object_array
@@ -40,6 +39,7 @@ from tsfm.evaluation.rolling import (
     timestamp_of,
 )
 from tsfm.params import POSITIVE, Integer, OneOf, check_params
+from tsfm.progress import progress_bar
 
 #: Series per job for local forecasters: small enough to spread, large enough to amortise.
 SERIES_PER_JOB = 256
@@ -235,7 +235,7 @@ def backtest(
         n_jobs = -1  # a named backend (e.g. a Dask cluster) gets all its workers
     with parallel_config(backend=backend) if backend else nullcontext():
         runner = Parallel(n_jobs=n_jobs, return_as="generator")
-        bar = tqdm(runner(calls), total=len(calls), disable=not progress, desc="backtest")
+        bar = progress_bar(runner(calls), total=len(calls), disable=not progress, desc="backtest")
         outputs = list(bar)
     result = _assemble(panel, jobs, outputs, skipped, horizon, step, season_length, quantiles)
     if quantiles:

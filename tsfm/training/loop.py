@@ -29,8 +29,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from tqdm.auto import tqdm
 
+from tsfm.progress import progress_bar
 from tsfm.training.config import LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig, lookup
 from tsfm.training.windows import WindowSet
 
@@ -156,7 +156,7 @@ def train(
         state = {k: saved[k] for k in state}
         state["history"] = [dict(h) for h in saved["history"]]
     step_fn = step_fn or (lambda m, x, y: loss_fn(m(x), y))
-    bar = tqdm(
+    bar = progress_bar(
         range(state["epoch"], cfg.max_epochs),
         disable=cfg.verbose == 0 or rank != 0,
         desc="epochs",
