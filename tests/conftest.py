@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+os.environ.setdefault("MPLBACKEND", "Agg")  # figures to files: tsfm itself never picks a backend
+
 import numpy as np
 import pandas as pd
 import pytest

@@ -317,6 +317,15 @@ class BaseForecaster(BaseEstimator):
             Combo by default) gives it as ``q0.5`` with ``quantiles=[0.5]``.
         """
         panel = self._context_panel(data)
+        out = self._forecast_panel(panel, horizon, quantiles, future)
+        out.pop("samples", None)  # sample paths: see the model's own predict_samples
+        out.pop("median", None)  # a median point forecast: quantiles=[0.5] asks for it
+        return to_frame(panel, out)
+
+    def _forecast_panel(
+        self, panel: Panel, horizon: int | None, quantiles, future: pd.DataFrame | None
+    ) -> dict[str, np.ndarray]:
+        """The outputs (``(S, H, C)`` arrays) of :meth:`predict` for a context ``panel``."""
         horizon = self._check_horizon(horizon)
         quantiles = self._check_quantiles(quantiles)
         rows = self._context_rows(panel)
@@ -324,10 +333,56 @@ class BaseForecaster(BaseEstimator):
         context, mask = left_pad_stack(self._context_arrays(panel), rows)
         known = future_values(panel, future, self._future_rows(horizon))
         extra = {} if known is None else {"future": known}
-        out = self._predict_batch(context, mask, horizon, quantiles, **extra)
-        out.pop("samples", None)  # sample paths: see the model's own predict_samples
-        out.pop("median", None)  # a median point forecast: quantiles=[0.5] asks for it
-        return to_frame(panel, out)
+        return self._predict_batch(context, mask, horizon, quantiles, **extra)
+
+    def plot(
+        self,
+        data: pd.Series | pd.DataFrame | None = None,
+        *,
+        horizon: int | None = None,
+        band: tuple[float, float] | None = (0.1, 0.9),
+        n_series: int = 4,
+        n_history: int | None = None,
+        future: pd.DataFrame | None = None,
+    ):
+        """Draw each series' recent history, its forecast and a quantile band.
+
+        Parameters
+        ----------
+        data, horizon, future
+            As in :meth:`predict`: the context (default the training data), the steps ahead
+            and any future covariates.
+        band : (float, float) or None
+            Quantile levels of the band drawn around the forecast (default the 80% interval
+            from ``q0.1`` to ``q0.9``), for probabilistic models; point models, or ``None``,
+            draw none.
+        n_series : int
+            Axes drawn at most, one per series and target, the first ones.
+        n_history : int, optional
+            Past steps shown before the forecast (default four horizons).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            One axes per series and target (``fig.axes``); ``fig.savefig(path)`` writes it.
+        """
+        from tsfm.evaluation.plots import plot_panel
+
+        check_params(
+            f"{type(self).__name__}.plot",
+            {"n_series": n_series, "n_history": n_history},
+            {"n_series": POSITIVE, "n_history": POSITIVE | None},
+        )
+        panel = self._context_panel(data)
+        band = tuple(sorted(self._check_quantiles(band))) if band and self.probabilistic else None
+        if band is not None and len(band) != 2:
+            raise ValueError(f"band must be two quantile levels (low, high), got {band}")
+        out = self._forecast_panel(panel, horizon, list(band) if band else None, future)
+        horizon = next(iter(out.values())).shape[1]
+        return plot_panel(
+            panel, out, band=band, n_series=n_series, n_history=n_history or 4 * horizon,
+            title=type(self).__name__,
+        )  # fmt: skip
 
     def evaluate(
         self,

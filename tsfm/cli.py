@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -357,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default="benchmarks", help="folder of results.csv and RESULTS.md")
     p.set_defaults(func=_benchmark)
     args = parser.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # the command writes figures to files
     try:
         return args.func(args)
     except (ValueError, TypeError, OSError) as error:  # bad input: the message, no traceback

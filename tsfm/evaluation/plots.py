@@ -1,13 +1,18 @@
-"""Forecast plots (matplotlib, no screen needed)."""
+"""Forecast plots (matplotlib).
+
+The functions draw on figures of the session's backend and never choose one: a library that
+called ``matplotlib.use`` would switch its user's whole session. Without a screen, matplotlib
+falls back to a file backend by itself; ``MPLBACKEND=Agg`` chooses one explicitly (the ``tsfm``
+command and the tests do).
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from tsfm.data.panel import Panel
 
 
 def plot_forecast(
@@ -50,6 +55,57 @@ def plot_forecast(
         )
     ax.set_title(title)
     ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_panel(
+    panel: Panel,
+    outputs: dict[str, np.ndarray],
+    *,
+    band: tuple[float, float] | None,
+    n_series: int,
+    n_history: int,
+    title: str = "",
+):
+    """History and forecast of the first series of ``panel``, one axes per series and target
+    (:meth:`tsfm.base.BaseForecaster.plot` draws with it).
+
+    Parameters
+    ----------
+    panel : Panel
+        The context the forecasts start after.
+    outputs : dict of str to ndarray
+        ``(S, H, C)`` arrays: ``mean``, the point forecast ``median`` where the model's point
+        is the median, and ``q<level>`` for the two ``band`` levels.
+    band : (float, float) or None
+        Quantile levels of the band drawn, or none.
+    n_series : int
+        Axes drawn at most: the first series, each target of each.
+    n_history : int
+        Past steps shown.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    point = "median" if "median" in outputs else "mean"
+    targets = panel.spec.targets
+    shown = [(i, c) for i in range(panel.n_series) for c in range(len(targets))][:n_series]
+    fig, axes = plt.subplots(len(shown), 1, figsize=(10, 2.8 * len(shown) + 0.4), squeeze=False)
+    for ax, (i, c) in zip(axes[:, 0], shown):
+        past = panel.index(i)[-n_history:]
+        ahead = panel.future_index(i, outputs[point].shape[1])
+        ax.plot(past, panel.values[i][-n_history:, c], color="0.3", lw=1, label="history")
+        ax.plot(ahead, outputs[point][i, :, c], color="C0", lw=1.5, label=f"forecast ({point})")
+        if band is not None:
+            low, high = (outputs[f"q{level}"][i, :, c] for level in band)
+            label = f"{band[0]:g}-{band[1]:g} quantiles"
+            ax.fill_between(ahead, low, high, color="C0", alpha=0.25, label=label)
+        names = [str(panel.ids[i])] if panel.n_series > 1 or len(targets) == 1 else []
+        names += [str(targets[c])] if len(targets) > 1 else []
+        ax.set_title(": ".join([title, *names] if title else names), fontsize=10)
+        ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
 

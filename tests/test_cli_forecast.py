@@ -1,0 +1,63 @@
+"""``tsfm forecast``: the zero-shot model on a wide or long CSV, to a CSV and a plot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+import tsfm
+
+from .conftest import make_long, make_wide
+
+
+def run_forecast(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tsfm.cli", "forecast", *args], capture_output=True, text=True,
+        cwd=cwd, timeout=300,
+    )  # fmt: skip
+
+
+def test_forecast_of_a_long_csv_with_quantiles_and_plot(tmp_path):
+    data = make_long((120, 100))
+    data.to_csv(tmp_path / "data.csv", index=False)
+    run = run_forecast(
+        "data.csv", "--horizon", "12", "--quantiles", "0.1", "0.9", "--output", "out.csv",
+        "--plot", "out.png", cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    written = pd.read_csv(tmp_path / "out.csv", parse_dates=["ds"])
+    expected = tsfm.forecast(data, 12, quantiles=[0.1, 0.9])
+    assert list(written.columns) == ["unique_id", "ds", "mean", "q0.1", "q0.9"]
+    assert (written["ds"] == expected["ds"]).all()
+    assert np.allclose(written[["mean", "q0.1", "q0.9"]], expected[["mean", "q0.1", "q0.9"]])
+    assert (tmp_path / "out.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_forecast_of_a_wide_csv_with_other_model(tmp_path):
+    wide = make_wide(150, channels=2)
+    wide.rename_axis("time").to_csv(tmp_path / "wide.csv")
+    run = run_forecast(
+        "wide.csv", "--horizon", "6", "--model", "tsfm-small-v2", "--quantiles", "0.2", "0.8",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    written = pd.read_csv(tmp_path / "forecast.csv", index_col=0, parse_dates=True)
+    assert list(written.columns) == [
+        f"ch{i}_{o}" for i in range(2) for o in ("mean", "q0.2", "q0.8")
+    ]
+    assert len(written) == 6 and written.index[0] == wide.index[-1] + pd.Timedelta(hours=1)
+
+
+def test_forecast_of_a_long_csv_with_other_column_names(tmp_path):
+    data = make_long((80, 90)).rename(columns={"unique_id": "store", "ds": "when", "y": "sales"})
+    data.to_csv(tmp_path / "sales.csv", index=False)
+    run = run_forecast(
+        "sales.csv", "--horizon", "4", "--id-col", "store", "--time-col", "when",
+        "--target-col", "sales", cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    written = pd.read_csv(tmp_path / "forecast.csv")
+    assert list(written.columns) == ["store", "when", "mean"] and len(written) == 8
