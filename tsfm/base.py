@@ -20,6 +20,7 @@ sha256, checked at load), never pickle.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import warnings
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 from safetensors.numpy import load_file, save_file
 from sklearn.base import BaseEstimator
+from sklearn.utils.metadata_routing import UNUSED
 from sklearn.utils.validation import check_is_fitted
 
 from tsfm.data.checksums import check_manifest, read_json, write_manifest
@@ -53,6 +55,18 @@ FORMAT_VERSION = 1
 #: ``evaluate``'s ``season_length=``: a season (lag) or None for the data frequency's season.
 SEASON = POSITIVE | None
 CONFIG, STATE = "config.json", "state.safetensors"
+
+
+def _unrouted(method) -> dict:
+    """Every metadata-like parameter of ``method`` marked as not routed (scikit-learn's
+    ``__metadata_request__<method>`` with :data:`~sklearn.utils.metadata_routing.UNUSED`)."""
+    skip = {"self", "X", "y", "Y", "Xt", "yt"}
+    variadic = {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}
+    return {
+        name: UNUSED
+        for name, p in inspect.signature(method).parameters.items()
+        if name not in skip and p.kind not in variadic
+    }
 
 
 class BaseForecaster(BaseEstimator):
@@ -634,6 +648,12 @@ class BaseForecaster(BaseEstimator):
         if quantiles is not None and not self.probabilistic:
             raise ValueError(f"{type(self).__name__} gives point forecasts only; drop quantiles=")
         return quantile_levels(quantiles)
+
+    # No metadata routing: fit and predict take data settings, not per-sample metadata that a
+    # scikit-learn meta-estimator would route, so no set_fit_request/set_predict_request
+    # methods (scikit-learn's documented way: mark each parameter UNUSED).
+    __metadata_request__fit = _unrouted(fit)
+    __metadata_request__predict = _unrouted(predict)
 
 
 def _forecaster_class(name: str) -> type | None:

@@ -45,6 +45,7 @@ from torch import nn
 
 from tsfm.base import BaseForecaster
 from tsfm.models.calibration import CALIBRATION_WINDOWS, fit_spread
+from tsfm.models.docstrings import with_hyperparameters
 from tsfm.models.weights import load_into, read_weights
 from tsfm.params import field_constraints
 from tsfm.training.config import LOSSES, TrainConfig, lookup, seed_of
@@ -133,6 +134,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
             overrides = dataclasses.asdict(cls.training_defaults()) if cls.training_defaults else {}
             cls.__init__ = _generated_init(fields, overrides)
             cls._parameter_constraints = field_constraints(*configs)
+            cls.__doc__ = with_hyperparameters(cls.__doc__, configs)
 
     # ------------------------------------------------------------------ to implement
 
