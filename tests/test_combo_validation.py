@@ -8,6 +8,7 @@ import pandas as pd
 import torch
 
 import tsfm
+from tsfm.models.combo import distribution_mean
 from tsfm.models.combo_validation import holdout_length, validated
 
 H, Q = 4, 9
@@ -52,7 +53,7 @@ def test_a_member_that_validated_better_takes_over_keeping_the_spread():
     quantiles, pool = _stubs(network_level=0.0)
     values = _contexts([30, 6])  # the short one cannot hold out 4 values
     season = torch.ones(2, dtype=torch.long)
-    q, switched = validated(quantiles, pool, values, season, 6, H, ratio=0.5)
+    q, switched = validated(quantiles, pool, values, season, 6, H, 0.5, distribution_mean)
     assert switched.tolist() == [True, False]
     np.testing.assert_allclose(q[0, :, Q // 2], 30 + np.arange(6.0))  # the line goes on
     np.testing.assert_allclose(q[0] - q[0, :, Q // 2 : Q // 2 + 1], _spread(1, 6)[0])
@@ -64,14 +65,14 @@ def test_no_switch_when_the_network_was_as_good_or_the_ratio_is_zero():
     season = torch.ones(1, dtype=torch.long)
     # a network that forecast the holdout at its mean level: error 1.5 (line: 0); ratio 0
     quantiles, pool = _stubs(network_level=0.0)
-    q, switched = validated(quantiles, pool, values, season, 6, H, ratio=0.0)
+    q, switched = validated(quantiles, pool, values, season, 6, H, 0.0, distribution_mean)
     assert not switched.any() and np.allclose(q[0, :, Q // 2], 0.0)
 
     def perfect(values, season, horizon):  # forecasts the line as well as the best member
         last = np.nanmax(values.numpy(), axis=1)[:, None, None]
         return last + np.arange(1.0, horizon + 1)[None, :, None] + _spread(len(values), horizon)
 
-    q, switched = validated(perfect, pool, values, season, 6, H, ratio=0.5)
+    q, switched = validated(perfect, pool, values, season, 6, H, 0.5, distribution_mean)
     assert not switched.any()
 
 
@@ -82,7 +83,7 @@ def test_missing_holdout_values_are_skipped_and_all_missing_keeps_the_network():
     values[1, -4:] = float("nan")  # every held-out value missing: no evidence, no switch
     values[1, -5] = 25.0
     season = torch.ones(2, dtype=torch.long)
-    _, switched = validated(quantiles, pool, values, season, 6, H, ratio=0.5)
+    _, switched = validated(quantiles, pool, values, season, 6, H, 0.5, distribution_mean)
     assert switched.tolist() == [True, False]
 
 
@@ -94,9 +95,9 @@ def test_the_forecaster_continues_a_line_its_untrained_network_cannot():
     model = tsfm.ComboForecaster(**params).fit(series)  # barely trained: ~equal weights
     expected = 700 + 10 * np.arange(6.0)  # the pool's average is not a line
     model.set_params(holdout_ratio=0.0)
-    alone = model.predict(horizon=6, quantiles=[0.5])["q0.5"].to_numpy()
+    alone = model.predict(horizon=6)["mean"].to_numpy()
     assert np.abs(alone - expected).max() > 10
     model.set_params(holdout_ratio=0.5)
     validated_ = model.predict(horizon=6, quantiles=[0.1, 0.5, 0.9])
-    np.testing.assert_allclose(validated_["q0.5"], expected, rtol=1e-4)
+    np.testing.assert_allclose(validated_["mean"], expected, rtol=1e-4)
     assert (validated_["q0.9"] > validated_["q0.1"]).all()

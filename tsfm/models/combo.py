@@ -300,7 +300,7 @@ class ComboForecaster(NeuralForecaster):
 
     config_class = ComboConfig
     probabilistic = True
-    default_pretrained = "tsfm-combo"
+    default_pretrained = "tsfm-combo-v3"
     pads_short_contexts = False  # padding is masked: a short context is read as it is
     max_horizon = 10_000  # beyond prediction_length the last step's weights carry on
 
@@ -372,7 +372,7 @@ class ComboForecaster(NeuralForecaster):
         validated on each context's last values (:func:`.combo_validation.validated`)."""
         holdout = min(horizon, self.prediction_length)
         q, _ = validated(self.network_quantiles, self.pool_forecasts, values, season, horizon,
-                         holdout, self.holdout_ratio)  # fmt: skip
+                         holdout, self.holdout_ratio, distribution_mean)  # fmt: skip
         z = values.numpy()
         lo, hi = np.nanmin(z, axis=1), np.nanmax(z, axis=1)
         constant = lo == hi

@@ -6,8 +6,8 @@ its last values and keep the method that forecast them best. Each context long e
 before its last ``h`` values (``h`` the horizon, at most the network's ``prediction_length``);
 the network and every pool member forecast those ``h`` values from the rest; where the best
 member's mean absolute error is below ``ratio`` times the network's, that member's forecast
-of the whole context replaces the network's point forecast, and the network's quantiles are
-moved with it (their spread around the median kept). With a ratio of one half the network
+of the whole context replaces the network's point forecast (the distribution's mean), and the
+network's quantiles are moved with it, their spread kept. With a ratio of one half the network
 keeps every series it forecasts about as well as the best member, and gives way only to a
 method that was clearly better on the series' own recent past (M4's combination winners and
 FFORMA choose methods the same way, on held-out values of each series).
@@ -39,6 +39,7 @@ def validated(
     horizon: int,
     holdout: int,
     ratio: float,
+    point: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The network's quantiles, with the best pool member's forecast where it validated better.
 
@@ -59,11 +60,14 @@ def validated(
     ratio : float
         A member replaces the network where its held-out error is below ``ratio`` times the
         network's (0: never).
+    point : callable
+        The point forecast ``(..., h)`` of quantiles ``(..., h, Q)`` (the distribution's mean):
+        the network is scored by it, and a member's forecast becomes it.
 
     Returns
     -------
     q : ndarray, shape (B, horizon, Q)
-        The quantiles (moved where a member replaced the network's median).
+        The quantiles, moved where a member took over so that their ``point`` is its forecast.
     switched : ndarray of bool, shape (B,)
         Which contexts a member took over.
     """
@@ -78,20 +82,20 @@ def validated(
     cut = torch.cat([torch.full((len(rows), holdout), float("nan"), dtype=part.dtype),
                      part[:, :-holdout]], dim=1)  # fmt: skip
     actual = part[:, -holdout:].numpy()[:, None, :]  # (R, 1, h)
-    median = q.shape[-1] // 2
-    network = quantiles(cut, season[rows], holdout)[..., median][:, None, :]  # (R, 1, h)
+    network = point(quantiles(cut, season[rows], holdout))[:, None, :]  # (R, 1, h)
     members = pool(cut, season[rows], holdout)  # (R, K, h)
     member_error, network_error = _mae(members, actual), _mae(network, actual)[:, 0]
     best = np.argmin(np.nan_to_num(member_error, nan=np.inf), axis=1)
     best_error = member_error[np.arange(len(rows)), best]
-    take = best_error < ratio * network_error  # NaN compares False: the network stays
+    size = _mae(np.zeros_like(actual), actual)[:, 0]  # rounding below 1e-9 of it is no evidence
+    take = best_error < ratio * network_error - 1e-9 * size  # NaN is False: the network stays
     if not take.any():
         return q, switched
     chosen = rows[torch.from_numpy(take)]
     forecasts = pool(values[chosen], season[chosen], horizon)  # (T, K, horizon)
     path = forecasts[np.arange(len(forecasts)), best[take]]  # (T, horizon)
     idx = chosen.numpy()
-    q[idx] = q[idx] - q[idx, :, median : median + 1] + path[..., None]
+    q[idx] = q[idx] + (path - point(q[idx]))[..., None]
     switched[idx] = True
     return q, switched
 

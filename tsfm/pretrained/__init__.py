@@ -20,7 +20,7 @@ from tsfm.models.weights import read_config, read_weights
 HERE = Path(__file__).parent
 REGISTRY_FILE = HERE / "registry.json"
 #: The model ``tsfm.forecast`` and ``from_pretrained`` use unless told otherwise.
-DEFAULT_MODEL = "tsfm-combo"
+DEFAULT_MODEL = "tsfm-combo-v3"
 #: Prediction settings for zero-shot use (``max_epochs=0``; fine-tuning keeps the model's own):
 #: forecast from the last 256 values, with the seasonal adjustment of
 #: :mod:`tsfm.models.seasonal` at the data's frequency. Chosen on validation windows (the last
