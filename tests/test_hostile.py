@@ -554,7 +554,7 @@ BAD_COMMANDS = [
      "--season-length: must be a positive integer"),
     (["long.csv", "--models", "nope", "--horizon", "6"], "unknown model 'nope'"),
     (["long.csv", "--models", "naive", "--horizon", "6", "--set", "naive.foo=1"],
-     "Naive has no parameter 'foo'"),
+     r"naive \(Naive\) has no parameter 'foo'; it has prediction_length"),
     (["long.csv", "--models", "naive", "--horizon", "6", "--set", "garbage"],
      "--set 'garbage': expected MODEL.NAME=VALUE"),
     (["long.csv", "--models", "naive", "--horizon", "6", "--set", "naiv.window_size=3"],
