@@ -127,9 +127,17 @@ def test_unreasonable_horizons_are_refused(horizon):
         ([np.array([True, False, True])], "series 0 passed to tsfm.forecast holds booleans"),
         ({"a": [1.0, 2.0]}, "takes a pandas Series or DataFrame, .* got dict"),
         ([[1.0, 2.0], ["a", "b"]], "series 1 passed to tsfm.forecast holds strings"),
-        (np.ones((3, 4)), "must be 1-d"),
+        (np.ones((2, 3, 4)), "must be 1-d"),
     ],
 )
 def test_what_is_not_a_series_of_numbers_is_refused(data, message):
     with pytest.raises((TypeError, ValueError), match=message):
         tsfm.forecast(data, 3)
+
+
+def test_a_2d_array_is_series_by_rows():
+    rows = np.vstack([np.arange(30.0), 100 - 2 * np.arange(30.0)])
+    by_array = tsfm.forecast(rows, 4)
+    by_list = tsfm.forecast(list(rows), 4)
+    pd.testing.assert_frame_equal(by_array, by_list)
+    assert by_array["unique_id"].tolist() == [0] * 4 + [1] * 4

@@ -98,7 +98,7 @@ def forecast(
         A Series, a wide frame or a long frame (``unique_id``, ``ds``, ``y``), any frequency,
         any length; every series is forecast from its own history. The time axis may be
         timestamps, periods (a PeriodIndex: the forecast is indexed by periods too) or date
-        strings in the time column. A 1-d array or list, a
+        strings in the time column. A 1-d array or list, a 2-d array (series x time), a
         list of them (lengths may differ) or a Series with an integer index are series without
         dates: their steps continue the integer positions (``freq=`` sets the season length
         the model assumes, default none).
@@ -181,10 +181,12 @@ def _undated(data) -> list | None:
             f"or a list of them; got {type(data).__name__}"
         )
     array = _numbers(data, "the array")
+    if array.ndim == 2:  # series x time, one row a series
+        return list(array)
     if array.ndim != 1:
         raise ValueError(
-            "an array passed to tsfm.forecast must be 1-d (one series) or a list of 1-d arrays; "
-            f"got shape {array.shape}"
+            "an array passed to tsfm.forecast must be 1-d (one series), 2-d (series x time) or "
+            f"a list of 1-d arrays; got shape {array.shape}"
         )
     return [array]
 
@@ -206,6 +208,12 @@ def _dated(series: list, freq: str) -> pd.DataFrame:
     for i, values in enumerate(series):
         if values.ndim != 1 or len(values) == 0:
             raise ValueError(f"series {i} must be a non-empty 1-d array, got shape {values.shape}")
+        infinite = np.flatnonzero(np.isinf(values))
+        if len(infinite):
+            raise ValueError(
+                f"series {i} has an infinite value at position {infinite[0]}; "
+                "finite numbers were expected (NaN marks a missing value)"
+            )
         stamps = pd.date_range("2000-01-01", periods=len(values), freq=freq)
         frames.append(pd.DataFrame({"unique_id": i, "ds": stamps, "y": values}))
     return pd.concat(frames, ignore_index=True)
