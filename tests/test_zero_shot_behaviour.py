@@ -102,7 +102,7 @@ def test_arrays_lists_and_integer_indexes_are_series_without_dates():
     indexed = tsfm.forecast(pd.Series(np.arange(5.0), index=range(100, 105)), 2)
     assert list(indexed.index) == [105, 106]
     with pytest.raises(ValueError, match="1-d"):
-        tsfm.forecast(np.ones((3, 4)), 2)
+        tsfm.forecast(np.ones((2, 3, 4)), 2)
 
 
 def test_missing_values_are_interpolated_unless_refused():
