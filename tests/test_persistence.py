@@ -115,3 +115,45 @@ def test_damaged_files_without_manifest_get_messages_naming_them(saved, tmp_path
         BaseForecaster.load(path)
     with pytest.raises(FileNotFoundError, match="no config.json"):
         BaseForecaster.load(tmp_path)
+
+
+def _rewrite_config(path, change) -> None:
+    """Apply ``change`` to config.json and record the new sha256, as an editor who knows the
+    manifest (or another version of tsfm) would."""
+    config = json.loads((path / "config.json").read_text())
+    change(config)
+    (path / "config.json").write_text(json.dumps(config))
+    write_manifest(path, ["config.json", "state.safetensors"])
+
+
+def test_a_truncated_weights_file_is_refused_naming_it(saved, tmp_path):
+    path = _copy(saved, tmp_path)
+    data = (path / "state.safetensors").read_bytes()
+    (path / "state.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"state\.safetensors: sha256 .* changed or damaged"):
+        BaseForecaster.load(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["params"].update(bogus=1), r"unknown hyperparameters \['bogus'\]"),
+        (lambda c: c["params"].pop("learning_rate"), r"hyperparameters \['learning_rate'\] .*"
+         "are missing"),
+        (lambda c: c.pop("fitted"), r"keys \['fitted'\] missing and \[\] unknown"),
+        (lambda c: c.update(extra=1), r"keys \[\] missing and \['extra'\] unknown"),
+    ],
+    ids=["unknown parameter", "missing parameter", "missing key", "unknown key"],
+)  # fmt: skip
+def test_a_config_with_unknown_or_missing_keys_is_refused(saved, tmp_path, change, message):
+    path = _copy(saved, tmp_path)
+    _rewrite_config(path, change)
+    with pytest.raises(ValueError, match=r"config\.json: .*" + message):
+        BaseForecaster.load(path)
+
+
+def test_another_class_folder_is_refused(tmp_path):
+    path = tsfm.Naive(prediction_length=2).fit(make_series(30)).save(tmp_path / "naive")
+    with pytest.raises(ValueError, match="'tsfm.baselines.simple.Naive' is not a PatchTSTForec"):
+        tsfm.PatchTSTForecaster.load(path)
+    assert isinstance(tsfm.Naive.load(path), tsfm.Naive)

@@ -55,6 +55,8 @@ FORMAT_VERSION = 1
 #: ``evaluate``'s ``season_length=``: a season (lag) or None for the data frequency's season.
 SEASON = POSITIVE | None
 CONFIG, STATE = "config.json", "state.safetensors"
+#: The keys of a saved ``config.json``, every one required and no other allowed.
+CONFIG_KEYS = ("format_version", "class", "params", "fill_missing", "panel", "fitted")
 
 
 def _unrouted(method) -> dict:
@@ -507,14 +509,11 @@ class BaseForecaster(BaseEstimator):
             panel_meta, arrays = panel_to_arrays(self.panel_)
         fitted_meta, fitted_arrays = self._fitted_state()
         arrays.update({f"fitted.{k}": v for k, v in fitted_arrays.items()})
-        config = {
-            "format_version": FORMAT_VERSION,
-            "class": f"{type(self).__module__}.{type(self).__qualname__}",
-            "params": self.get_params(deep=False),
-            "fill_missing": self.fill_missing_,
-            "panel": panel_meta,
-            "fitted": fitted_meta,
-        }
+        values = (
+            FORMAT_VERSION, f"{type(self).__module__}.{type(self).__qualname__}",
+            self.get_params(deep=False), self.fill_missing_, panel_meta, fitted_meta,
+        )  # fmt: skip
+        config = dict(zip(CONFIG_KEYS, values))
         (path / CONFIG).write_text(json.dumps(config, indent=2, default=_json_default))
         save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, path / STATE)
         write_manifest(path, [CONFIG, STATE])
@@ -535,6 +534,13 @@ class BaseForecaster(BaseEstimator):
         config = read_json(path / CONFIG)
         if config.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported format_version {config.get('format_version')}")
+        missing = [key for key in CONFIG_KEYS if key not in config]
+        unknown = sorted(set(config) - set(CONFIG_KEYS))
+        if missing or unknown:
+            raise ValueError(
+                f"{path / CONFIG}: keys {missing} missing and {unknown} unknown; save() writes "
+                f"exactly {list(CONFIG_KEYS)}"
+            )
         klass = _forecaster_class(config["class"])
         if klass is None or not issubclass(klass, cls):
             raise ValueError(f"{path}: {config['class']!r} is not a {cls.__name__} class of tsfm")
@@ -542,6 +548,11 @@ class BaseForecaster(BaseEstimator):
             model = klass(**config["params"])
         except (TypeError, ValueError) as error:  # a hand-edited config.json
             raise ValueError(f"{path / CONFIG}: {error}") from error
+        absent = sorted(set(klass._get_param_names()) - set(config["params"]))
+        if absent:  # a default in their place would be another model than the one saved
+            raise ValueError(
+                f"{path / CONFIG}: hyperparameters {absent} of {klass.__name__} are missing"
+            )
         arrays = load_file(path / STATE)
         try:
             with_data = "ids" in config["panel"]  # else saved with include_data=False
