@@ -123,8 +123,10 @@ def test_gluonts_dataset_is_read_as_a_long_frame():
 
 
 def test_type_errors():
-    with pytest.raises(TypeError, match="expected a pandas Series, a DataFrame or a gluonts"):
-        to_panel(np.zeros(10))
+    with pytest.raises(
+        TypeError, match="expected a pandas Series or DataFrame, a gluonts .* got str"
+    ):
+        to_panel("ch0")
     with pytest.raises(ValueError, match="empty"):
         to_panel(pd.Series([], dtype=float))
 

@@ -123,10 +123,10 @@ def test_unreasonable_horizons_are_refused(horizon):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (["1", "2", "3"], "the array passed to tsfm.forecast holds strings"),
-        ([np.array([True, False, True])], "series 0 passed to tsfm.forecast holds booleans"),
+        (["1", "2", "3"], "the array holds strings; numbers were expected"),
+        ([np.array([True, False, True])], "series 0 holds booleans"),
         ({"a": [1.0, 2.0]}, "takes a pandas Series or DataFrame, .* got dict"),
-        ([[1.0, 2.0], ["a", "b"]], "series 1 passed to tsfm.forecast holds strings"),
+        ([[1.0, 2.0], ["a", "b"]], "series 1 holds strings"),
         (np.ones((2, 3, 4)), "must be 1-d"),
     ],
 )

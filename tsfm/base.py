@@ -47,6 +47,7 @@ from tsfm.data.panel import (
     panel_from_arrays,
     panel_to_arrays,
 )
+from tsfm.data.undated import STEPS
 from tsfm.evaluation.metrics import data_season
 from tsfm.evaluation.rolling import quantile_levels, rolling_origin, test_origins
 from tsfm.params import POSITIVE, Constraint, Integer, check_params
@@ -248,7 +249,9 @@ class BaseForecaster(BaseEstimator):
         )
         validation = None
         if validation_data is not None:
-            validation = to_panel(validation_data, spec=panel.spec, fill_missing=fill_missing)
+            undated = panel.spec.periods == STEPS  # on the training data's stand-in axis
+            validation = to_panel(validation_data, spec=panel.spec, fill_missing=fill_missing,
+                                  freq=panel.freq if undated else None)  # fmt: skip
         return self.fit_panel(panel, validation, fill_missing=fill_missing)
 
     def fit_panel(
@@ -612,7 +615,9 @@ class BaseForecaster(BaseEstimator):
             )
         if data is None:
             return self.panel_
-        panel = to_panel(data, spec=self.spec_, fill_missing=self.fill_missing_)
+        undated = self.spec_.periods == STEPS  # the stand-in frequency of fit, not the default
+        panel = to_panel(data, spec=self.spec_, fill_missing=self.fill_missing_,
+                         freq=self.freq_ if undated else None)  # fmt: skip
         if panel.freq != pd.tseries.frequencies.to_offset(self.freq_):
             raise ValueError(
                 f"the input's frequency {panel.freq.freqstr} differs from the training "

@@ -41,6 +41,7 @@ from tsfm.data.future import calendar_features, check_calendar
 from tsfm.data.gluonts import gluonts_to_frame, is_gluonts_dataset
 from tsfm.data.panel import ID_COL, TARGET_COL, TIME_COL, DataSpec, Panel, object_array
 from tsfm.data.timestamps import as_periods, as_timestamps
+from tsfm.data.undated import STEP, STEPS, UNDATED_FREQ, dated, in_positions, is_undated
 
 FILL_POLICIES = ("raise", "interpolate", "ffill", "zero")
 #: Largest magnitude of a value: squares (variances, scaling, squared errors) stay finite.
@@ -113,7 +114,19 @@ def to_panel(
     static = tuple(static_covariates or ())
     if is_gluonts_dataset(data):
         data = gluonts_to_frame(data)
+    undated = is_undated(data)
+    if undated:
+        freq = freq or UNDATED_FREQ
+        data = dated(data, freq, id_col)
+        time_col = STEP if isinstance(data, pd.DataFrame) else time_col
+    if spec is not None and undated != (spec.periods == STEPS):
+        raise ValueError(
+            "the model was fit on series "
+            + ("without dates (arrays, lists or an integer index); pass such data"
+               if spec.periods == STEPS else "with dates; pass data with a time axis too")
+        )  # fmt: skip
     data, periods = as_timestamps(data, time_col)
+    periods = STEPS if undated else periods
     if isinstance(data, pd.Series):
         frames, spec_new = _from_series(data)
     elif isinstance(data, pd.DataFrame):
@@ -141,12 +154,18 @@ def to_panel(
             frames, spec_new = _from_wide(data, target, past_covariates, future_covariates)
     else:
         raise TypeError(
-            f"expected a pandas Series, a DataFrame or a gluonts dataset, got {type(data).__name__}"
+            "expected a pandas Series or DataFrame, a gluonts dataset, or numbers without dates "
+            f"(an array, a list, a list of arrays), got {type(data).__name__}"
         )
     if spec is not None and spec.layout != spec_new.layout:
         _refuse_layout(spec.layout, spec_new.layout)
     spec_new = dataclasses.replace(spec_new, calendar=check_calendar(calendar), periods=periods)
-    return _build_panel(frames, spec_new, freq, fill_missing)
+    if not undated:
+        return _build_panel(frames, spec_new, freq, fill_missing)
+    try:
+        return _build_panel(frames, spec_new, freq, fill_missing)
+    except ValueError as error:  # its timestamps are stand-ins: name positions
+        raise ValueError(in_positions(str(error), freq)) from None
 
 
 def _refuse_layout(fitted: str, given: str) -> None:
@@ -637,12 +656,12 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     if spec.layout == "long":
         index = [panel.future_index(i, horizon) for i in range(panel.n_series)]
         ids = _one_dtype(pd.Series(np.repeat(object_array(panel.ids), horizon)))
-        stamps = as_periods(index[0].append(index[1:]), spec.periods)
+        stamps = as_periods(index[0].append(index[1:]), spec.periods, panel.freq)
         frame = pd.DataFrame({spec.id_col: ids, spec.time_col: stamps})
         for name in names:
             frame[name] = outputs[name][:, :, 0].reshape(-1)
         return frame
-    index = as_periods(panel.future_index(0, horizon), spec.periods)
+    index = as_periods(panel.future_index(0, horizon), spec.periods, panel.freq)
     if spec.layout == "series":
         return pd.DataFrame({name: outputs[name][0, :, 0] for name in names}, index=index)
     if names == ["mean"]:

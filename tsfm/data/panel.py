@@ -146,7 +146,14 @@ class Panel:
     def future_index(self, i: int, horizon: int) -> pd.DatetimeIndex:
         """The ``horizon`` timestamps right after series ``i``."""
         last = self.starts[i] + (len(self.values[i]) - 1) * self.freq
-        return pd.date_range(last + self.freq, periods=horizon, freq=self.freq)
+        try:
+            return pd.date_range(last + self.freq, periods=horizon, freq=self.freq)
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            raise ValueError(
+                f"series {self.ids[i]!r}: {horizon} steps of {self.freq.freqstr} after {last} run "
+                f"past the last date pandas can hold ({pd.Timestamp.max:%Y-%m-%d}); forecast "
+                "fewer steps"
+            ) from None
 
     def check_min_length(self, min_length: int, what: str) -> None:
         """Raise a ValueError naming every series shorter than ``min_length``."""

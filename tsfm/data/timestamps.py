@@ -17,6 +17,8 @@ import warnings
 
 import pandas as pd
 
+from tsfm.data.undated import STEPS, positions
+
 
 def as_timestamps(data, time_col: str) -> tuple[pd.Series | pd.DataFrame, str | None]:
     """``data`` with its time axis as timestamps, and the period frequency it had (or None).
@@ -55,9 +57,12 @@ def as_timestamps(data, time_col: str) -> tuple[pd.Series | pd.DataFrame, str | 
     return data, None
 
 
-def as_periods(stamps: pd.DatetimeIndex, periods: str | None) -> pd.Index:
-    """``stamps`` as periods of frequency ``periods`` (from :func:`as_timestamps`), or as they
-    are when ``periods`` is None."""
+def as_periods(stamps: pd.DatetimeIndex, periods: str | None, freq=None) -> pd.Index:
+    """``stamps`` as periods of frequency ``periods`` (from :func:`as_timestamps`), as
+    positions when ``periods`` is :data:`~tsfm.data.undated.STEPS` (stand-in timestamps of
+    ``freq``), or as they are when ``periods`` is None."""
+    if periods == STEPS:
+        return positions(stamps, freq)
     return stamps if periods is None else stamps.to_period(periods)
 
 

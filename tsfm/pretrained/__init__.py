@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from tsfm.data.panel import ID_COL, TIME_COL
+from tsfm.data.undated import is_undated
 from tsfm.models.weights import read_config, read_weights
 
 HERE = Path(__file__).parent
@@ -141,79 +141,13 @@ def forecast(
     """
     forecaster = from_pretrained(model, **settings)
     horizon = forecaster._check_horizon(horizon)
-    undated = _undated(data)
-    if undated is None:
-        forecaster.fit(
-            data, freq=freq, fill_missing=fill_missing, id_col=id_col, time_col=time_col,
-            target_col=target_col,
-        )  # fmt: skip
-        return forecaster.predict(horizon=int(horizon), quantiles=quantiles)
-    stand_in = freq or UNDATED_FREQ
-    forecaster.fit(_dated(undated, stand_in), freq=stand_in, fill_missing=fill_missing)
-    out = forecaster.predict(horizon=int(horizon), quantiles=quantiles).drop(columns="ds")
-    first = data.index[-1] + 1 if isinstance(data, pd.Series) else None
-    steps = [np.arange(int(horizon)) + (len(x) if first is None else first) for x in undated]
-    if len(undated) == 1 and (isinstance(data, pd.Series) or np.ndim(data) == 1):
-        return out.drop(columns="unique_id").set_axis(pd.Index(steps[0], name="step"))
-    return out.assign(step=np.concatenate(steps))[["unique_id", "step", *out.columns[1:]]]
-
-
-#: Frequency stamped on series given without dates (season length 1 for every model).
-UNDATED_FREQ = "YS"
-
-
-def _undated(data) -> list | None:
-    """The series of ``data`` as a list of 1-d arrays if it has no dates (array-like, list of
-    array-likes, or a Series with an integer index), else None."""
-    if isinstance(data, pd.DataFrame):
-        return None
-    if isinstance(data, pd.Series):
-        if isinstance(data.index, pd.DatetimeIndex) or not pd.api.types.is_integer_dtype(
-            data.index
-        ):
-            return None
-        return [data.to_numpy(dtype=float)]
-    if isinstance(data, (list, tuple)) and data and np.ndim(data[0]) == 1:
-        return [_numbers(x, f"series {i}") for i, x in enumerate(data)]
-    if not isinstance(data, (list, tuple, np.ndarray)):
+    if not is_undated(data) and not isinstance(data, (pd.Series, pd.DataFrame)):
         raise TypeError(
-            "tsfm.forecast takes a pandas Series or DataFrame, a 1-d array or list of numbers, "
-            f"or a list of them; got {type(data).__name__}"
+            "tsfm.forecast takes a pandas Series or DataFrame, a 1-d or 2-d array, a list of "
+            f"numbers, or a list of them; got {type(data).__name__}"
         )
-    array = _numbers(data, "the array")
-    if array.ndim == 2:  # series x time, one row a series
-        return list(array)
-    if array.ndim != 1:
-        raise ValueError(
-            "an array passed to tsfm.forecast must be 1-d (one series), 2-d (series x time) or "
-            f"a list of 1-d arrays; got shape {array.shape}"
-        )
-    return [array]
-
-
-def _numbers(values, name: str) -> np.ndarray:
-    """``values`` as a float array, refusing what is not numbers (strings, booleans, objects)."""
-    array = np.asarray(values)
-    if array.dtype.kind not in "iuf":
-        kind = {"b": "booleans", "U": "strings", "S": "bytes", "O": "objects"}.get(
-            array.dtype.kind, f"{array.dtype} values"
-        )
-        raise TypeError(f"{name} passed to tsfm.forecast holds {kind}; numbers were expected")
-    return array.astype(float)
-
-
-def _dated(series: list, freq: str) -> pd.DataFrame:
-    """A long frame of undated ``series`` on a stand-in ``freq`` grid."""
-    frames = []
-    for i, values in enumerate(series):
-        if values.ndim != 1 or len(values) == 0:
-            raise ValueError(f"series {i} must be a non-empty 1-d array, got shape {values.shape}")
-        infinite = np.flatnonzero(np.isinf(values))
-        if len(infinite):
-            raise ValueError(
-                f"series {i} has an infinite value at position {infinite[0]}; "
-                "finite numbers were expected (NaN marks a missing value)"
-            )
-        stamps = pd.date_range("2000-01-01", periods=len(values), freq=freq)
-        frames.append(pd.DataFrame({"unique_id": i, "ds": stamps, "y": values}))
-    return pd.concat(frames, ignore_index=True)
+    forecaster.fit(
+        data, freq=freq, fill_missing=fill_missing, id_col=id_col, time_col=time_col,
+        target_col=target_col,
+    )  # fmt: skip
+    return forecaster.predict(horizon=int(horizon), quantiles=quantiles)
