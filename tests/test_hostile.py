@@ -504,7 +504,7 @@ def test_bad_forecast_arguments_are_named(arguments, message):
 
 BAD_FORECAST_DATA = {
     "3-d array": (np.ones((2, 3, 4)), r"must be 1-d .*2-d \(series x time\).*\(2, 3, 4\)"),
-    "empty list": ([], "series 0 must be a non-empty 1-d array"),
+    "empty list": ([], r"the input holds no values \(an empty array or list"),
     "infinite value": (np.array([1.0, np.inf, 3.0, 4.0]), "the array has an infinite value at pos"),
     "all missing": (make_series(50) * np.nan, "column 'load' has no observed value"),
     "text index": (pd.Series(np.ones(30), index=[f"t{i}" for i in range(30)]),

@@ -70,3 +70,19 @@ def test_long_arrays_and_their_limits():
         tsfm.forecast(np.arange(200.0), 10_000, freq="YS")
     with pytest.raises(ValueError, match="counts steps from 0; got -3"):
         tsfm.Naive().fit(pd.Series(np.ones(10), index=range(-3, 7)))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], r"holds no values .*shape \(0,\)"),
+        (np.zeros((0, 5)), r"holds no values .*shape \(0, 5\)"),
+        (np.zeros((2, 0)), "series 0 must be a non-empty 1-d array"),
+        ([[1.0, "a"]], "series 0 holds strings"),
+        (pd.Series([True, False] * 5), "the series holds booleans"),
+        (pd.Series(np.arange(4.0), index=[0, 0, 1, 2]), "duplicate position 0"),
+    ],
+)
+def test_bad_undated_input_is_named(data, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        tsfm.Naive(prediction_length=2).fit(data)

@@ -104,6 +104,10 @@ def _split(data) -> list[np.ndarray]:
                 f"arrays; got shape {array.shape}"
             )
         series = list(array) if array.ndim == 2 else [array]
+    if len(series) == 0 or (len(series) == 1 and np.size(series[0]) == 0):
+        raise ValueError(
+            f"the input holds no values (an empty array or list, shape {np.shape(data)})"
+        )
     for i, values in enumerate(series):
         if values.ndim != 1 or len(values) == 0:
             raise ValueError(f"series {i} must be a non-empty 1-d array, got shape {values.shape}")
