@@ -75,8 +75,8 @@ def _unrouted(method) -> dict:
 class BaseForecaster(BaseEstimator):
     """Base class of every forecaster: ``fit``, ``predict``, ``evaluate``, ``save``, ``load``.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     supports_covariates : bool
         Whether the model uses past covariates (others refuse them with a clear error).
     supports_future_covariates : bool
