@@ -8,7 +8,7 @@
 # Arguments after the seed are appended to the official command (run.py keeps the last value
 # of a repeated option), e.g. `--d_model 128 --train_epochs 4` for a smaller study. With
 # TIMEXER_DRIVER set, that Python file is run in the prepared copy instead of run.py, with the
-# same arguments (tsfm/benchmarks/training_parity.py uses this to hook into the official run).
+# same arguments (benchmarks/scripts/training_parity.py uses this to hook into the official run).
 #
 # The market's command is taken unchanged from the official scripts/forecast_exogenous/EPF/
 # TimeXer.sh, plus `--num_workers 0` (no loader processes on 2 cores) and a private checkpoint

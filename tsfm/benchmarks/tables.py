@@ -186,9 +186,9 @@ def past_against_future(latest: dict) -> list[str]:
         "the exogenous series' map (`calendar_horizon=False`); the future runs read it over the",
         "forecast day too, like the day-ahead columns. From commit 1f94df5 on, dropout acts as",
         "in the official layer: on the attention weights, and once on each attention output",
-        "(before, twice on the outputs and never on the weights); `python -m",
-        "tsfm.benchmarks.parity --official <thuml/TimeXer checkout>` checks that the official",
-        "model's weights give the same forecasts in ours, and TIMEXER_OFFICIAL.md has the",
+        "(before, twice on the outputs and never on the weights); `python",
+        "benchmarks/scripts/parity.py --official <thuml/TimeXer checkout>` checks that the",
+        "official model's weights give the same forecasts in ours, and TIMEXER_OFFICIAL.md has the",
         "official code's own runs on this machine. The newest row of each; `epochs` ran of the",
         "configuration's 10 (patience 3); the command of each row is above.",
     ]

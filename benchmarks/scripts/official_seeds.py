@@ -1,6 +1,6 @@
 """Our TimeXer seeds against the official code's, market by market.
 
-``python -m tsfm.benchmarks.official_seeds [--markets PJM FR]`` reads the official runs' logs
+``python benchmarks/scripts/official_seeds.py [--markets PJM FR]`` reads the official runs' logs
 (``benchmarks/official/logs/timexer_<MARKET>_seed<k>.log``, written by
 ``benchmarks/official/timexer_epf.sh``) and our ``timexer_epf`` rows of
 ``benchmarks/results.csv`` that have the headline row's settings (as the "Spread over seeds"

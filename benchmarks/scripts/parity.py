@@ -1,6 +1,6 @@
 """Check our TimeXer against the official implementation, given a checkout of it.
 
-``python -m tsfm.benchmarks.parity --official PATH`` where PATH is a checkout of
+``python benchmarks/scripts/parity.py --official PATH`` where PATH is a checkout of
 https://github.com/thuml/TimeXer (not shipped with tsfm). It
 
 1. builds the official ``models/TimeXer.Model`` and ours at each EPF market's configuration,

@@ -1,6 +1,6 @@
 """Check our TimeXer *training* against the official code's, step for step.
 
-``python -m tsfm.benchmarks.training_parity --official GIT_DIR [--market PJM]`` where GIT_DIR is
+``python benchmarks/scripts/training_parity.py --official GIT_DIR [--market PJM]`` where GIT_DIR is
 the git directory of a copy of https://github.com/thuml/TimeXer (not shipped with tsfm). With
 dropout off, the only randomness left in training is the initial weights and the order of the
 training windows, and both are handed from the official run to ours:
@@ -10,7 +10,7 @@ training windows, and both are handed from the official run to ours:
    order in which the official loader draws the training windows and the official model's
    initial weights, then lets ``run.py`` train, validate and test;
 2. in the same process, our ``tsfm benchmark`` run of ``timexer_epf`` starts from those weights
-   (mapped by :func:`tsfm.benchmarks.parity.official_weights_for_ours`) and draws the windows in
+   (mapped by ``parity.official_weights_for_ours``) and draws the windows in
    that order, with the same hyperparameters;
 3. the epoch's training loss, validation loss and test MSE of both are compared (and the largest
    weight difference after the epoch is printed). The losses differ by 1e-4 to 1e-3 for a reason
@@ -40,11 +40,11 @@ import sys
 from pathlib import Path
 
 import torch
+from parity import official_weights_for_ours  # beside this script
 
 import tsfm.models.neural as neural
 import tsfm.training.loop as loop
 from tsfm.benchmarks.ltsf import run
-from tsfm.benchmarks.parity import official_weights_for_ours
 from tsfm.models.timexer import TimeXerForecaster
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "official" / "timexer_epf.sh"
