@@ -115,6 +115,8 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
 
         ``fit(data)`` then forecasts zero-shot; ``max_epochs=`` fine-tunes instead.
         """
+        # The one arrow from models to pretrained, and lazy: pretrained builds models from its
+        # registry, and this is the estimator-side door to it (as transformers' classes have).
         from tsfm.pretrained import from_pretrained
 
         name = name_or_path or cls.default_pretrained
