@@ -79,10 +79,18 @@ def test_long_arrays_and_their_limits():
         (np.zeros((0, 5)), r"holds no values .*shape \(0, 5\)"),
         (np.zeros((2, 0)), "series 0 must be a non-empty 1-d array"),
         ([[1.0, "a"]], "series 0 holds strings"),
-        (pd.Series([True, False] * 5), "the series holds booleans"),
+        (pd.Series([True, False] * 5), "column 'y' must be numeric"),
+        (pd.DataFrame({"unique_id": ["a"] * 3, "y": [1.0, 2, 3]}), "column 'ds'"),
         (pd.Series(np.arange(4.0), index=[0, 0, 1, 2]), "duplicate position 0"),
     ],
 )
 def test_bad_undated_input_is_named(data, message):
     with pytest.raises((TypeError, ValueError), match=message):
         tsfm.Naive(prediction_length=2).fit(data)
+
+
+def test_a_wide_frame_with_an_integer_index_is_one_multivariate_series():
+    frame = pd.DataFrame({"a": np.arange(30.0), "b": 2 * np.arange(30.0)})
+    out = tsfm.Drift(prediction_length=2).fit(frame).predict()
+    assert out.index.name == "step" and out.index.tolist() == [30, 31]
+    assert list(out.columns) == ["a", "b"] and out["b"].tolist() == [60.0, 62.0]

@@ -114,7 +114,7 @@ def to_panel(
     static = tuple(static_covariates or ())
     if is_gluonts_dataset(data):
         data = gluonts_to_frame(data)
-    undated = is_undated(data)
+    undated = is_undated(data, time_col, id_col)
     if undated:
         freq = freq or UNDATED_FREQ
         data = dated(data, freq, id_col)

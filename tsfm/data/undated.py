@@ -10,7 +10,8 @@ integer-indexed Series continues its own index).
 Accepted shapes:
 
 * a 1-d array or list of numbers, or a Series with an integer index: one series, forecast as a
-  Series input is (a frame indexed by ``step``);
+  Series input is (a frame indexed by ``step``); a wide frame with an integer index: one
+  multivariate series, forecast as a wide frame indexed by ``step``;
 * a 2-d array (series x time), or a list of 1-d arrays or lists (lengths may differ): several
   series, forecast as a long frame with columns ``unique_id`` (0, 1, ...), ``step``, outputs.
 """
@@ -32,8 +33,12 @@ UNDATED_FREQ = "W-SUN"
 START = pd.Timestamp("1678-01-01")
 
 
-def is_undated(data) -> bool:
-    """Whether ``data`` is undated input (an array, a list, or an integer-indexed Series)."""
+def is_undated(data, time_col: str = "ds", id_col: str = "unique_id") -> bool:
+    """Whether ``data`` is undated input: an array, a list, an integer-indexed Series, or a
+    wide frame with an integer index (a frame with a time or id column is a long frame)."""
+    if isinstance(data, pd.DataFrame):
+        wide = time_col not in data.columns and id_col not in data.columns
+        return wide and len(data) > 0 and pd.api.types.is_integer_dtype(data.index)
     if isinstance(data, pd.Series):
         return len(data) > 0 and pd.api.types.is_integer_dtype(data.index)
     return isinstance(data, (list, tuple, np.ndarray))
@@ -54,12 +59,11 @@ def dated(data, freq: str, id_col: str) -> pd.Series | pd.DataFrame:
         For values that are not numbers, an empty or 3-d array, negative positions, or a series
         too long for the stand-in axis, naming the series.
     """
-    if isinstance(data, pd.Series):
+    if isinstance(data, (pd.Series, pd.DataFrame)):  # an integer index: positions
         steps = data.index.to_numpy()
         if steps.min() < 0:
             raise ValueError(f"an integer index counts steps from 0; got {steps.min()}")
-        values = _numbers(data.to_numpy(), "the series")
-        return pd.Series(values, index=_stamps(steps, freq), name=data.name)
+        return data.set_axis(_stamps(steps, freq))
     series = _split(data)
     if len(series) == 1 and (np.ndim(data) == 1 and not _nested(data)):
         return pd.Series(series[0], index=_stamps(np.arange(len(series[0])), freq))
