@@ -1,9 +1,13 @@
-"""Masked-patch self-supervised pretraining, for any model built on a patch backbone.
+"""Self-supervised pretraining of a patch backbone, for any model built on one.
 
-A model module qualifies when it has ``backbone`` (a :class:`~tsfm.nn.backbone.PatchBackbone`),
-``revin`` (a :class:`~tsfm.nn.revin.RevIN` or ``None``) and ``d_model``/``patch_len`` in its
-forecaster's config. The forecaster mixes in :class:`MaskedPatchPretraining` and builds its module
-through :meth:`MaskedPatchPretraining._with_pretrained_backbone`.
+Two methods: ``"masked"`` (PatchTST's masked-patch reconstruction, :class:`MaskedPatchPretrainer`)
+and ``"timedart"`` (autoregressive diffusion,
+:class:`~tsfm.models.diffusion_pretraining.TimeDARTPretrainer`, which needs an encoder taking an
+attention mask). A model module qualifies when it has ``backbone`` (a
+:class:`~tsfm.nn.backbone.PatchBackbone`), ``revin`` (a :class:`~tsfm.nn.revin.RevIN` or
+``None``) and ``d_model``/``patch_len`` in its forecaster's config. The forecaster mixes in
+:class:`Pretraining` and builds its module through :meth:`Pretraining._with_pretrained_backbone`.
+Pretraining runs through the one training loop; only the backbone's weights are kept.
 """
 
 from __future__ import annotations
@@ -14,6 +18,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from tsfm.models.diffusion_pretraining import (
+    TimeDARTObjective,
+    TimeDARTPretrainer,
+    check_causal_backbone,
+)
 from tsfm.models.neural import torch_threads
 from tsfm.nn import PatchReconstructionHead, fold_channels
 from tsfm.training.loop import train
@@ -46,19 +55,42 @@ class MaskedPatchPretrainer(nn.Module):
         return error.mean(dim=-1)[masked].mean()
 
 
-class MaskedPatchPretraining:
+PRETRAINING_METHODS = ("masked", "timedart")
+
+
+class Pretraining:
     """Mixin for a :class:`~tsfm.models.neural.NeuralForecaster`: ``pretrain`` then ``fit``."""
 
-    def pretrain(self, data, *, validation_data=None, fill_missing: str = "raise"):
-        """Masked-patch self-supervised pretraining of the backbone; ``fit`` then fine-tunes.
+    #: The method ``pretrain`` uses when given none.
+    pretraining_method: str = "masked"
 
-        Uses the same training settings as ``fit`` (epochs, batch, schedule, validation) and
-        sets ``pretrained_backbone_`` and ``pretrain_history_``. With ``checkpoint_dir``, its
+    def pretrain(
+        self, data, *, method: str | TimeDARTObjective | None = None, validation_data=None,
+        fill_missing: str = "raise",
+    ):  # fmt: skip
+        """Self-supervised pretraining of the backbone; ``fit`` then fine-tunes from it.
+
+        Parameters
+        ----------
+        data, validation_data, fill_missing
+            As for ``fit``.
+        method : {"masked", "timedart"} or TimeDARTObjective, optional
+            Masked-patch reconstruction, or TimeDART (its official settings, or the given
+            :class:`~tsfm.models.diffusion_pretraining.TimeDARTObjective`); default
+            ``pretraining_method``.
+
+        Uses the same training settings as ``fit`` (epochs, batch, learning rate, schedule,
+        validation; a TimeDART objective's ``lr_decay`` replaces the schedule) and sets
+        ``pretrained_backbone_`` and ``pretrain_history_``. With ``checkpoint_dir``, its
         checkpoints go to the subfolder ``pretrain``, apart from the fine-tuning's. Returns
         ``self``.
         """
         from tsfm.data.frames import to_panel
 
+        method = self.pretraining_method if method is None else method
+        if isinstance(method, str) and method not in PRETRAINING_METHODS:
+            choices = f"{list(PRETRAINING_METHODS)} or a TimeDARTObjective"
+            raise ValueError(f"unknown pretraining method {method!r}; choose from {choices}")
         panel = to_panel(data, fill_missing=fill_missing)
         validation = (
             None
@@ -70,23 +102,48 @@ class MaskedPatchPretraining:
         if cfg.checkpoint_dir:  # apart from the fine-tuning's checkpoints in the same folder
             folder = str(Path(cfg.checkpoint_dir) / "pretrain")
             cfg = dataclasses.replace(cfg, checkpoint_dir=folder)
-        arch = self._config()
         with torch_threads(cfg.n_threads):
             train_windows, val_windows = self._training_windows(panel, validation)
             torch.manual_seed(cfg.random_state)
             self.pretrained_backbone_ = None
             model = self._build_module(panel.n_channels)
-            pretrainer = MaskedPatchPretrainer(model, arch.patch_len, arch.d_model, arch.mask_ratio)
+            pretrainer, schedule = self._pretrainer(model, method)
             self.pretrain_history_ = train(
                 pretrainer,
                 train_windows,
                 val_windows,
                 cfg,
+                schedule=schedule,
                 step_fn=lambda m, x, y: m(x),
-                settings={**self.get_params(deep=False), "stage": "pretrain"},
+                settings={
+                    **self.get_params(deep=False),
+                    "stage": "pretrain",
+                    "method": repr(method),
+                },  # fmt: skip
             )
         self.pretrained_backbone_ = {k: v.clone() for k, v in model.backbone.state_dict().items()}
         return self
+
+    def _pretrainer(self, model: nn.Module, method) -> tuple[nn.Module, object]:
+        """The pretraining module around ``model`` and its learning-rate schedule (None: the
+        forecaster's)."""
+        arch = self._config()
+        if method == "masked":
+            if not hasattr(arch, "mask_ratio"):
+                raise ValueError(f"{type(self).__name__} has no masked-patch pretraining")
+            return MaskedPatchPretrainer(model, arch.patch_len, arch.d_model, arch.mask_ratio), None
+        check_causal_backbone(model)
+        objective = self._timedart_objective() if method == "timedart" else method
+        pretrainer = TimeDARTPretrainer(
+            model, arch.context_length, arch.d_model, arch.n_heads, arch.d_ff, arch.dropout,
+            objective,
+        )  # fmt: skip
+        return pretrainer, objective.schedule()
+
+    def _timedart_objective(self) -> TimeDARTObjective:
+        """The objective of ``method="timedart"``: the official settings, unless the model
+        has its own."""
+        return TimeDARTObjective()
 
     def _with_pretrained_backbone(self, module: nn.Module) -> nn.Module:
         """``module`` with the pretrained backbone weights loaded, if :meth:`pretrain` ran."""
@@ -94,3 +151,7 @@ class MaskedPatchPretraining:
         if backbone is not None:
             module.backbone.load_state_dict(backbone)
         return module
+
+
+#: The former name of :class:`Pretraining`.
+MaskedPatchPretraining = Pretraining
