@@ -243,7 +243,7 @@ BAD_WIDE = {
         "irregular",
     ),
     "text": (_text, r"column 'ch1' must be numeric"),
-    "no_datetime_index": (lambda df: df.reset_index(drop=True), "DatetimeIndex"),
+    "float_index": (lambda df: df.set_axis(np.arange(len(df)) * 1.5), "DatetimeIndex"),
 }
 
 
