@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # figures to files: tsfm itself never picks a backend
 
@@ -70,3 +73,25 @@ def data_or_skip(what: str, load):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{what} is required under CI=true: {err}")
         pytest.skip(f"{what} not available: {err}")
+
+
+#: One-off studies behind figures in benchmarks/*.md: not installed with tsfm, tested by path.
+STUDY_SCRIPTS = Path(__file__).parents[1] / "benchmarks" / "scripts"
+
+
+def study_script(name: str):
+    """Import ``benchmarks/scripts/<name>.py`` (not part of the package) as module ``name``."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, STUDY_SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # its dataclasses look themselves up there
+    sys.path.insert(0, str(STUDY_SCRIPTS))  # a script may import the one beside it
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    finally:
+        sys.path.remove(str(STUDY_SCRIPTS))
+    return module

@@ -11,7 +11,7 @@ import pytest
 from tsfm.benchmarks.configs import CONFIGS
 from tsfm.benchmarks.ltsf import COLUMNS, append, run
 
-from .conftest import dataset_or_skip
+from .conftest import STUDY_SCRIPTS, dataset_or_skip, study_script
 
 
 def test_runner_scores_a_probabilistic_baseline_and_writes_tables(tmp_path):
@@ -115,21 +115,8 @@ def test_seeds_of_an_older_configuration_are_not_averaged_with_the_new_one(tmp_p
     assert "| 0, 1 | 0.3800, 0.3700 | 0.3750 |" in line
 
 
-def _script(name: str):
-    """A study script of benchmarks/scripts (not installed with tsfm), imported by path."""
-    import importlib.util
-    import sys
-
-    path = Path(__file__).parents[1] / "benchmarks" / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_official_seed_comparison_reads_finished_logs_and_our_current_seeds(tmp_path):
-    compare = _script("official_seeds").compare
+    compare = study_script("official_seeds").compare
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -210,3 +197,29 @@ def test_lowfreq_zero_shot_runner_scores_every_model_and_caches_the_baselines(tm
     cached_ets = again[again["model"] == "ETS"].reset_index(drop=True)
     np.testing.assert_allclose(cached_ets["mase"], ets["mase"])
     assert np.allclose(cached_ets["seconds"], ets["seconds"])
+
+
+@pytest.mark.parametrize("path", sorted(STUDY_SCRIPTS.glob("*.py")), ids=lambda p: p.stem)
+def test_study_scripts_import_and_take_their_arguments(path):
+    """Every study script imports against today's tsfm and its --help parses."""
+    module = study_script(path.stem)
+    assert module.__doc__ and path.stem in (STUDY_SCRIPTS / "README.md").read_text()
+    assert callable(module.main)
+
+
+def test_the_package_holds_no_study_script():
+    """Issue 31: studies users do not run live in benchmarks/scripts, not in tsfm/."""
+    package = Path(__file__).parents[1] / "tsfm" / "benchmarks"
+    assert not {p.stem for p in STUDY_SCRIPTS.glob("*.py")} & {p.stem for p in package.glob("*.py")}
+
+
+def test_mixer_speed_writes_its_table(tmp_path, monkeypatch):
+    mixer = study_script("mixer_speed")
+    figures = {"windows_per_s": 300.0, "epoch_seconds": 25.0, "n_params": 1000}
+    monkeypatch.setattr(mixer, "measure", lambda: [
+        {**figures, "model": "patchtst42", "peak_rss_mib": 1000.0, "rss_growth_mib": 900.0},
+        {**figures, "model": "tsmixer", "peak_rss_mib": 800.0, "rss_growth_mib": 600.0},
+    ])  # fmt: skip
+    assert mixer.main(mixer.parse(["--output", str(tmp_path)])) == 0
+    text = (tmp_path / "MIXER_SPEED.md").read_text()
+    assert "benchmarks/scripts/mixer_speed.py" in text and "**1.5x** less memory" in text

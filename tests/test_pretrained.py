@@ -270,9 +270,9 @@ def test_real_repeats_weight_a_dataset_in_the_corpus():
 
 
 def test_zero_shot_settings_search_scores_validation_windows(tmp_path, monkeypatch):
-    from tsfm.benchmarks import zero_shot_settings as search
+    from .conftest import dataset_or_skip, study_script
 
-    from .conftest import dataset_or_skip
+    search = study_script("zero_shot_settings")
 
     dataset_or_skip("m4_hourly")
     dataset_or_skip("m4_weekly")

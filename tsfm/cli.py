@@ -200,18 +200,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         from tsfm.benchmarks.zero_shot import main as zero_shot_main
 
         return zero_shot_main(args)
-    if args.zero_shot_settings:
-        from tsfm.benchmarks.zero_shot_settings import main as settings_main
-
-        return settings_main(args)
     if args.finetune:
         from tsfm.benchmarks.finetune import main as finetune_main
 
         return finetune_main(args)
-    if args.mixer_speed:
-        from tsfm.benchmarks.mixer_speed import main as mixer_main
-
-        return mixer_main(args)
     if args.backtest_scaling:
         from tsfm.benchmarks.scaling import main as scaling_main
 
@@ -308,11 +300,6 @@ def main(argv: list[str] | None = None) -> int:
         help="a pretrained model against per-series baselines (M4, LTSF test parts) instead",
     )
     p.add_argument(
-        "--zero-shot-settings",
-        action="store_true",
-        help="score a pretrained model's zero-shot prediction settings on M4 validation windows",
-    )
-    p.add_argument(
         "--lowfreq",
         action="store_true",
         help="with --zero-shot: the low-frequency real collections (tsfm.collections) instead",
@@ -342,11 +329,6 @@ def main(argv: list[str] | None = None) -> int:
         help="with --zero-shot/--finetune: name or folder (default: the default shipped model)",
     )  # fmt: skip
     p.add_argument("--n-jobs", type=int, default=None, help="with --zero-shot: baseline workers")
-    p.add_argument(
-        "--mixer-speed",
-        action="store_true",
-        help="measure TSMixer against PatchTST (speed and memory) on ETTh1 instead",
-    )
     p.add_argument(
         "--backtest-scaling",
         action="store_true",

@@ -52,7 +52,7 @@ def write_markdown(folder: Path) -> None:
     lines += seed_spread(rows, latest)
     machines = sorted({r["machine"] for r in rows})
     lines += ["", "Machines: " + "; ".join(machines), ""]
-    extras = {  # written by `tsfm benchmark --speed`, `--mixer-speed`, `--zero-shot`, ...
+    extras = {  # by `tsfm benchmark --speed`, `--zero-shot`, ... and benchmarks/scripts
         "SPEED.md": "Speed and memory",
         "MIXER_SPEED.md": "TSMixer against PatchTST: speed and memory",
         "BACKTEST_SCALING.md": "Backtest time against the number of series",

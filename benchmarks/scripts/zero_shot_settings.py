@@ -1,6 +1,8 @@
 """Choose a pretrained model's zero-shot prediction settings on validation windows.
 
-``tsfm benchmark --zero-shot-settings [--pretrained NAME] [--output benchmarks]``
+``python benchmarks/scripts/zero_shot_settings.py [--pretrained NAME] [--output benchmarks]``
+(from the repository root; until issue 31 it was ``tsfm benchmark --zero-shot-settings``). A
+study behind the shipped defaults, not a benchmark users rerun.
 
 The validation window of every M4 Hourly and Weekly series is the last horizon (48, 13) of its
 *training* file, forecast from the values before it: the test horizons are never read. Each
@@ -12,6 +14,7 @@ chosen values go to ``ZERO_SHOT_SETTINGS`` in :mod:`tsfm.pretrained` by hand.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 from pathlib import Path
 
@@ -62,7 +65,7 @@ def main(args) -> int:
     lines = [
         "# Zero-shot prediction settings, chosen on validation windows",
         "",
-        f"Command: `{invoked_command()}` (tsfm/benchmarks/zero_shot_settings.py), commit "
+        f"Command: `{invoked_command()}` (benchmarks/scripts/zero_shot_settings.py), commit "
         f"{git_commit()}. Machine: {machine()}. Pretrained model: `{pretrained}`.",
         "Validation window of each M4 series: the last horizon of its training file (the test",
         "horizons are never read). Cells: geometric-mean ratio of MASE to SeasonalNaive over",
@@ -74,3 +77,16 @@ def main(args) -> int:
     ]
     (Path(args.output) / "ZERO_SHOT_SETTINGS.md").write_text("\n".join(lines))
     return 0
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    from tsfm.pretrained import DEFAULT_MODEL
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pretrained", default=DEFAULT_MODEL, help="name or folder")
+    parser.add_argument("--output", default="benchmarks", help="folder of ZERO_SHOT_SETTINGS.md")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(parse()))

@@ -1,4 +1,7 @@
-"""``tsfm benchmark --mixer-speed``: TSMixer against PatchTST, same data, lookback and batch.
+"""TSMixer against PatchTST, same data, lookback and batch (a study: checks a paper's claim once).
+
+``python benchmarks/scripts/mixer_speed.py [--output benchmarks]`` (from the repository root;
+until issue 31 it was ``tsfm benchmark --mixer-speed``).
 
 TSMixer's claim: PatchTST's accuracy at 2-3x less memory and runtime. Both models in their ETTh1
 paper shapes (PatchTST/64: lookback 512, patch 16 / stride 8, 3 layers, d_model 16; TSMixer: the
@@ -10,6 +13,7 @@ isolates what the model and its optimiser need. Writes ``benchmarks/MIXER_SPEED.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing as mp
 import resource
 from pathlib import Path
@@ -76,7 +80,7 @@ def main(args) -> int:
     lines = [
         "# TSMixer against PatchTST: training speed and memory",
         "",
-        f"Command: `{command}` (tsfm/benchmarks/mixer_speed.py), commit {git_commit()}.",
+        f"Command: `{command}` (benchmarks/scripts/mixer_speed.py), commit {git_commit()}.",
         f"Machine: {machine()}. ETTh1, lookback {LOOKBACK}, horizon {HORIZON}, batch {BATCH},",
         f"{THREADS} threads, one epoch; each model in its own process. PatchTST in its ETTh1",
         f"paper shape ({_shape('patchtst42')}; PatchTST/64 at L=512), TSMixer in the `tsmixer`",
@@ -105,3 +109,13 @@ def main(args) -> int:
     print(text)
     (Path(args.output) / "MIXER_SPEED.md").write_text(text)
     return 0
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="benchmarks", help="folder of MIXER_SPEED.md")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(parse()))
