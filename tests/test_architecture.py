@@ -22,6 +22,10 @@ FORBIDDEN = {
     "datasets.py": ["torch", "tsfm.models", "tsfm.nn", "tsfm.base"],
     "pretrained": ["tsfm.evaluation.compare", "tsfm.training"],
 }  # fmt: skip
+for _part in ("nn", "data", "baselines", "training", "evaluation", "base.py", "datasets.py"):
+    FORBIDDEN[_part].append(
+        "tsfm.pretrained"
+    )  # pretrained builds models: nothing below it calls up
 
 
 def imports_of(path: Path) -> set[str]:
@@ -47,6 +51,35 @@ def test_import_arrows(part):
                     f"{path.relative_to(ROOT.parent)} imports {name}: "
                     f"{part} must not import {banned}"
                 )
+
+
+def test_models_reach_pretrained_only_through_from_pretrained():
+    """The one arrow from models to pretrained (DESIGN.md draws pretrained -> models), justified.
+
+    ``SomeForecaster.from_pretrained()`` is the estimator-side door to the shipped weights (as
+    transformers' classes have it); it needs the registry in tsfm.pretrained, which imports the
+    models, so the import is lazy, inside that method, and nowhere else: no model module imports
+    pretrained at import time, and no model's code depends on the registry or the corpus.
+    """
+    found = []
+    for path in sorted((ROOT / "models").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        owner = {}  # each node's innermost enclosing function
+        for function in ast.walk(tree):
+            if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(function):
+                    if node is not function:
+                        owner[node] = function.name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(n == "tsfm.pretrained" or n.startswith("tsfm.pretrained.") for n in names):
+                found.append((path.name, owner.get(node, "module level")))
+    assert found == [("neural.py", "from_pretrained")], found
 
 
 def test_training_and_evaluation_never_name_a_model():

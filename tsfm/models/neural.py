@@ -117,6 +117,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         """
         # The one arrow from models to pretrained, and lazy: pretrained builds models from its
         # registry, and this is the estimator-side door to it (as transformers' classes have).
+        # tests/test_architecture.py allows this import here and nowhere else in tsfm/models.
         from tsfm.pretrained import from_pretrained
 
         name = name_or_path or cls.default_pretrained
