@@ -12,8 +12,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
+import warnings
+
+from tqdm import TqdmWarning
 from tqdm import tqdm as plain_tqdm
-from tqdm.auto import tqdm
+
+with warnings.catch_warnings():  # Jupyter without ipywidgets: tqdm.auto falls back to text bars
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.auto import tqdm
 
 #: Seconds between redraws of a bar written to a file or a pipe.
 LOG_INTERVAL = 10.0
