@@ -10,9 +10,8 @@ every bar is therefore drawn on line 0 (no cursor movement) and redrawn at most 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
-
 import warnings
+from collections.abc import Iterable
 
 from tqdm import TqdmWarning
 from tqdm import tqdm as plain_tqdm
