@@ -223,3 +223,29 @@ def test_mixer_speed_writes_its_table(tmp_path, monkeypatch):
     assert mixer.main(mixer.parse(["--output", str(tmp_path)])) == 0
     text = (tmp_path / "MIXER_SPEED.md").read_text()
     assert "benchmarks/scripts/mixer_speed.py" in text and "**1.5x** less memory" in text
+
+
+def test_pretraining_configurations_pretrain_then_fine_tune_and_record_both(tmp_path):
+    """TimeDART's rows: ``pretrain.NAME`` sets the pretraining stage only; the row records both
+    stages; the pretrained backbone is reused across horizons; cross-domain pretrains on the
+    other datasets' channels."""
+    dataset_or_skip("etth1")
+    tiny = {"d_model": 8, "n_heads": 2, "d_ff": 16, "n_layers": 1, "max_epochs": 1,
+            "batches_per_epoch": 2, "n_threads": 1, "verbose": 0,
+            "pretrain.max_epochs": 1, "pretrain.learning_rate": 1e-3}  # fmt: skip
+    row = run("timedart_etth1", "etth1", 96, overrides=tiny, command="test", stride=96)
+    stage = json.loads(row["pretrain"])
+    assert stage["max_epochs"] == 1 and stage["learning_rate"] == 1e-3
+    assert stage["datasets"] == ["etth1"] and row["pretrain_seconds"] > 0
+    trained = json.loads(row["settings"])  # the fine-tuning's own settings are restored
+    assert trained["learning_rate"] == 1e-4 and trained["max_epochs"] == 1
+    assert 0 < row["mse"] < 5
+    append(row, tmp_path)
+    with open(tmp_path / "results.csv") as f:
+        assert json.loads(next(csv.DictReader(f))["pretrain"]) == stage
+    again = run("timedart_etth1", "etth1", 192, overrides=tiny, command="test", stride=96)
+    assert again["pretrain_seconds"] < row["pretrain_seconds"]  # the same backbone, reused
+    with pytest.raises(ValueError, match="no pretraining stage"):
+        run("patchtst42", "etth1", 96, overrides={"pretrain.max_epochs": 1}, command="test")
+    cross = CONFIGS["timedart_cross_ettm2"]
+    assert cross.pretrain_datasets == ("etth1", "etth2", "ettm1", "ettm2")

@@ -10,6 +10,7 @@ scale averaged over windows, steps and channels. Each run appends one row to
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import fcntl
 import functools
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import tsfm
 from tsfm.benchmarks.configs import CONFIGS
+from tsfm.benchmarks.pretraining import pretrain
 from tsfm.benchmarks.tables import write_markdown
 from tsfm.datasets import load_dataset
 
@@ -104,7 +106,8 @@ def run(
     horizon : int
     overrides : dict, optional
         Hyperparameters replacing the paper's (e.g. a smaller epoch budget); recorded in the row
-        through the command.
+        through the command. A name prefixed ``pretrain.`` sets the pretraining stage's
+        setting instead (configurations with ``pretrain`` settings).
     stride : int
         Test origins every ``stride`` rows (1: every window, the protocol; more for slow
         per-series models such as ETS, recorded in ``test_stride``).
@@ -115,6 +118,13 @@ def run(
     if config_name not in CONFIGS:
         raise ValueError(f"unknown configuration {config_name!r}; choose from {sorted(CONFIGS)}")
     config = CONFIGS[config_name]
+    overrides = dict(overrides or {})
+    staged = {k: overrides.pop(k) for k in list(overrides) if k.startswith("pretrain.")}
+    if staged:  # --set pretrain.max_epochs=2: a setting of the pretraining stage only
+        if not config.pretrain:
+            raise ValueError(f"{config_name!r} has no pretraining stage to set {sorted(staged)}")
+        pretrain_settings = {**config.pretrain, **{k[9:]: v for k, v in staged.items()}}
+        config = dataclasses.replace(config, pretrain=pretrain_settings)
     commit = git_commit()  # the code this run starts from
     data = load_dataset(dataset)
     lookback, params = config.settings(data.name, horizon)
@@ -131,6 +141,7 @@ def run(
         roles = {"target": target, f"{config.exogenous}_covariates": others}
     if config.calendar:
         roles["calendar"] = list(config.calendar)
+    pretrain_seconds = pretrain(model, config, data.name, lookback) if config.pretrain else 0.0
     start = time.perf_counter()
     model.fit(train, validation_data=val, **roles)
     train_seconds = time.perf_counter() - start
@@ -188,6 +199,12 @@ def run(
         "random_state": model.get_params().get("random_state", ""),
         "settings": settings(model, config),
     }
+    if config.pretrain:  # the settings above are the fine-tuning's
+        row["pretrain_seconds"] = round(pretrain_seconds, 1)
+        row["pretrain"] = json.dumps(
+            {**config.pretrain, "datasets": list(config.pretrain_datasets) or [data.name]},
+            sort_keys=True,
+        )
     return row
 
 
