@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import tsfm.training.loop as loop
 from tsfm import PatchTSTForecaster, TSMixerForecaster
 from tsfm.models.patchtst import PatchTST, PatchTSTConfig
 from tsfm.training import SCHEDULES, TrainConfig, WindowSet, train
@@ -163,6 +164,7 @@ def _ddp_worker(rank, world, port, out_dir):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     torch.set_num_threads(1)
+    loop.SEQUENCES_PER_PASS = 8  # each rank's 16 windows in parts: gradients synced once
     module = _module(cfg=PatchTSTConfig(**{**TINY.__dict__, "norm": "layer"}))
     windows = CountingWindows([make_wide(150, 2, 0).to_numpy()], 48, 12)
     train(module, windows, _windows(120, seed=1), DDP_CONFIG)
@@ -174,8 +176,9 @@ def _ddp_worker(rank, world, port, out_dir):
 
 @pytest.mark.slow
 def test_ddp_with_two_gloo_processes_matches_one_process(tmp_path):
-    """Data parallel over two CPU processes equals one process on the same global batches
-    (LayerNorm: BatchNorm statistics are per process under DDP, as usual)."""
+    """Data parallel over two CPU processes, each computing its share in micro-batches, equals
+    one process on the same global batches (LayerNorm: BatchNorm statistics are per process
+    under DDP, as usual)."""
     torch.multiprocessing.spawn(
         _ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True
     )
@@ -290,3 +293,23 @@ def test_any_window_source_is_fingerprinted_by_its_arrays():
 
     assert _digest(Drawn(0)) == _digest(Drawn(0)) != _digest(Drawn(1))
     assert _digest(_windows()) == _windows().digest() != _windows(seed=1).digest()
+
+
+def test_a_large_batch_is_computed_in_parts_with_the_full_batch_gradient(monkeypatch):
+    """Micro-batches: parts of about SEQUENCES_PER_PASS channel series whose gradients add up
+    to the batch mean's (exact without BatchNorm), with the same loss and a part count that
+    follows the channels."""
+    x, y = torch.randn(40, 48, 3), torch.randn(40, 12, 3)
+    assert loop.micro_batches(x) == 1  # 120 series: one pass
+    assert loop.micro_batches(x, sequences=30) == 4 and loop.micro_batches(x, sequences=1) == 40
+    assert loop.micro_batches((x, x[:, 0])) == 1  # not a (B, L, C) tensor: whole
+    cfg = PatchTSTConfig(**{**TINY.__dict__, "norm": "layer"})
+    step = lambda m, a, b: ((m(a) - b) ** 2).mean()  # noqa: E731
+    grads, losses = [], []
+    for sequences in (10_000, 7):  # whole, then parts of 2-3 windows (uneven)
+        module = _module(3, cfg)
+        monkeypatch.setattr(loop, "SEQUENCES_PER_PASS", sequences)
+        losses.append(float(loop._accumulate_gradients(module, step, x, y, 1.0)))
+        grads.append(torch.cat([p.grad.flatten() for p in module.parameters()]))
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-6)

@@ -48,11 +48,19 @@ from tsfm.models.calibration import CALIBRATION_WINDOWS, fit_spread
 from tsfm.models.docstrings import with_hyperparameters
 from tsfm.models.weights import load_into, read_weights
 from tsfm.params import field_constraints
+from tsfm.training.allocator import retain_freed_memory
 from tsfm.training.config import LOSSES, TrainConfig, lookup, seed_of
 from tsfm.training.loop import train
 from tsfm.training.windows import WindowSet
 
-PREDICT_BATCH = 128  # windows per forward pass: larger batches thrash memory on CPU
+#: Channel series per forward pass when predicting: larger passes thrash the cache on CPU
+#: (PatchTST/42 on ETTh1 predicts 1.3x faster in passes of 36 windows than of 128).
+PREDICT_SEQUENCES = 256
+
+
+def predict_batch(n_channels: int) -> int:
+    """Windows per forward pass for inputs of ``n_channels`` channels."""
+    return max(1, PREDICT_SEQUENCES // max(1, n_channels))
 
 
 def _generated_init(fields: list[dataclasses.Field], overrides: dict):
@@ -82,7 +90,9 @@ def _generated_init(fields: list[dataclasses.Field], overrides: dict):
 
 @contextmanager
 def torch_threads(n: int | None):
-    """Run with ``n`` torch threads (default: the cores this process may use)."""
+    """Run with ``n`` torch threads (default: the cores this process may use), freed memory
+    kept for reuse (:mod:`tsfm.training.allocator`)."""
+    retain_freed_memory()
     before = torch.get_num_threads()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     torch.set_num_threads(n or cores or 1)
@@ -327,8 +337,9 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
         outputs = []
         with torch_threads(self.n_threads), torch.inference_mode():
             self.module_.eval()
-            for start in range(0, len(scaled), PREDICT_BATCH):
-                part = slice(start, start + PREDICT_BATCH)
+            per_pass = predict_batch(scaled.shape[-1])
+            for start in range(0, len(scaled), per_pass):
+                part = slice(start, start + per_pass)
                 extra = {} if known is None else {"future": known[part]}
                 outputs.append(self.module_(scaled[part], **extra))
         forecast = torch.cat(outputs).numpy().astype(np.float64)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from tsfm.models.calibration import widen
-from tsfm.models.neural import PREDICT_BATCH, _fill_padding, roll_forward, torch_threads
+from tsfm.models.neural import _fill_padding, predict_batch, roll_forward, torch_threads
 from tsfm.nn import FlowHead, fold_channels
 from tsfm.params import POSITIVE, OneOf, param
 from tsfm.training.config import seed_of
@@ -146,8 +146,9 @@ def sample_contexts(
     generator = torch.Generator().manual_seed(seed_of(seed))
     chunks = []
     with torch_threads(n_threads), torch.inference_mode():
-        for start in range(0, len(tensor), PREDICT_BATCH):
-            rows = slice(start, start + PREDICT_BATCH)
+        per_pass = predict_batch(tensor.shape[-1])
+        for start in range(0, len(tensor), per_pass):
+            rows = slice(start, start + per_pass)
             chunks.append(draw(tensor[rows], keep[rows], generator))
     samples = widen(torch.cat(chunks).numpy().astype(np.float64), spread)
     return samples * std[:, None] + mean[:, None]

@@ -1,6 +1,7 @@
 """The one training loop of every neural forecaster.
 
-Shuffled mini-batches of windows (the last, smaller batch is kept), a named learning-rate
+Shuffled mini-batches of windows (the last, smaller batch is kept; a large batch computed in
+parts of :data:`SEQUENCES_PER_PASS` channel series whose gradients add up), a named learning-rate
 schedule, optional gradient clipping, validation after every epoch with early stopping and
 restore of the best weights, a clear error on a non-finite loss, a checkpoint after every epoch
 that a later call resumes from, and data parallelism under ``torch.distributed`` (DDP; each rank
@@ -14,6 +15,7 @@ the settings in :data:`RESUMABLE`, e.g. more epochs, may change between a fit an
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import hashlib
@@ -35,6 +37,11 @@ from tsfm.training.config import LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig, loo
 from tsfm.training.windows import WindowSet
 
 CHECKPOINT = "checkpoint.pt"
+#: Channel series per forward pass: a batch of more is computed in parts whose gradients add up
+#: (the step is the same mean; only BatchNorm's batch statistics come from each part). Small
+#: parts keep the activations in cache: the speed benchmark's model steps 15% faster at 2
+#: threads and holds a quarter of the activations (benchmarks/SPEED.md).
+SEQUENCES_PER_PASS = 128
 #: Settings a resumed fit may change: they do not alter what the epochs already run did.
 RESUMABLE = (
     "max_epochs", "early_stopping_patience", "verbose", "n_threads", "checkpoint_dir", "recursive"
@@ -177,20 +184,19 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = lr
             x, y = train_windows.batch(local)
-            loss = step_fn(model, x, y)
+            optimizer.zero_grad(set_to_none=True)
+            # Weight by the local share so that DDP's gradient average is the global-batch mean.
+            loss = _accumulate_gradients(model, step_fn, x, y, len(local) * world / len(batch))
             if not torch.isfinite(loss):
                 raise FloatingPointError(
-                    f"the training loss became {float(loss.detach())} at epoch {epoch + 1}, "
+                    f"the training loss became {float(loss)} at epoch {epoch + 1}, "
                     f"step {step + 1}; lower learning_rate, set gradient_clip, or check the "
                     "input for extreme values"
                 )
-            optimizer.zero_grad(set_to_none=True)
-            # Weight by the local share so that DDP's gradient average is the global-batch mean.
-            (loss * (len(local) * world / len(batch))).backward()
             if cfg.gradient_clip:
                 nn.utils.clip_grad_norm_(module.parameters(), cfg.gradient_clip)
             optimizer.step()
-            running += float(loss.detach()) * len(local)
+            running += float(loss) * len(local)
             seen += len(local)
             seen_global += len(batch)
             step_times.append(time.perf_counter() - step_start)
@@ -226,6 +232,36 @@ def train(
         module.load_state_dict(best_weights)
     module.eval()
     return state["history"]
+
+
+def micro_batches(x, sequences: int | None = None) -> int:
+    """How many parts a batch ``x (B, L, C)`` is computed in: about ``sequences`` channel
+    series (``B * C``) per part (default :data:`SEQUENCES_PER_PASS`); 1 for other inputs
+    (tuples, as the zero-shot corpus gives)."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 3:
+        return 1
+    sequences = sequences or SEQUENCES_PER_PASS
+    return max(1, min(len(x), math.ceil(len(x) * x.shape[-1] / sequences)))
+
+
+def _accumulate_gradients(model, step_fn: Callable, x, y, weight: float) -> torch.Tensor:
+    """Backpropagate ``weight * step_fn(model, x, y)`` in :func:`micro_batches` parts, each
+    weighted by its share of the batch (so the gradient is the batch mean's); returns the
+    batch's loss, detached. Under DDP the gradients are averaged once, after the last part."""
+    parts = micro_batches(x)
+    xs, ys = (x.tensor_split(parts), y.tensor_split(parts)) if parts > 1 else ([x], [y])
+    total = torch.zeros(())
+    for i, (x_part, y_part) in enumerate(zip(xs, ys, strict=True)):
+        last = i == parts - 1
+        syncing = last or not isinstance(model, nn.parallel.DistributedDataParallel)
+        share = len(x_part) / len(x) if parts > 1 else 1.0
+        with contextlib.nullcontext() if syncing else model.no_sync():
+            loss = step_fn(model, x_part, y_part)
+            if not torch.isfinite(loss):
+                return loss.detach()
+            (loss * (weight * share)).backward()
+        total += loss.detach() * share
+    return total
 
 
 def _epoch_order(n_windows: int, wanted: int | None, generator: torch.Generator) -> torch.Tensor:

@@ -1,0 +1,40 @@
+"""Freed memory kept for reuse: a re-allocated tensor is not paged in again (glibc)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tsfm.training.allocator import retain_freed_memory
+
+PAGE_FAULTS = """
+import resource, sys, torch
+from tsfm.training.allocator import retain_freed_memory
+if sys.argv[1] == "retain":
+    assert retain_freed_memory()
+def forward_pass():  # activations of 8 MB, alive together, then freed
+    return [torch.empty(2 * 2**20).fill_(1.0) for _ in range(4)]
+forward_pass()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    forward_pass()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def _faults(mode: str) -> int:
+    done = subprocess.run([sys.executable, "-c", PAGE_FAULTS, mode], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt only")
+def test_freed_blocks_are_reused_instead_of_paged_in_again():
+    assert retain_freed_memory() and retain_freed_memory()  # once per process, idempotent
+    # by default glibc often returns the 32 MB (8192 pages) and pages them in again at the
+    # next pass (80,000 to 160,000 faults in 20 passes here, 8,000 at best); kept, they are not
+    retained = _faults("retain")
+    assert retained < 4096
+    assert retained < _faults("default")
