@@ -60,3 +60,39 @@ def test_a_failing_peer_is_skipped_with_its_last_line(tmp_path, monkeypatch):
     (tmp_path / "hf_patchtst.py").write_text("raise ImportError('No module named transformers')")
     outcome = speed.run_peer("transformers", 1, tmp_path)
     assert outcome == "hf_patchtst.py failed: ImportError: No module named transformers"
+
+
+def test_every_model_config_is_timed_on_etth1_and_tabled(tmp_path, monkeypatch):
+    """``--speed --models``: a real measurement of one configuration, then the table with every
+    model's row and the zero-shot row, appended to SPEED_MODELS.md; unknown names refused."""
+    import argparse
+
+    from tsfm.benchmarks import model_speed
+
+    from .conftest import dataset_or_skip
+
+    dataset_or_skip("etth1")
+    row = model_speed.measure_config("patchtst42", steps=2, threads=1)
+    assert row["batch_size"] == 128 and row["lookback"] == 336 and row["parameters"] > 50_000
+    assert row["train_windows_per_s"] > 0 and 0 < row["test_predict_seconds"] < 60
+    assert "pretrain_windows_per_s" not in row
+    calls = []
+
+    def fake(call):
+        calls.append(call)
+        if call.startswith("measure_forecast"):
+            return {"config": "tsfm.forecast (x)", "series": 10, "forecast_seconds": 0.5,
+                    "series_per_s": 20.0, "peak_rss_mib": 300.0}  # fmt: skip
+        return {**row, "config": call.split("'")[1], "pretrain_windows_per_s": 3.25}
+
+    monkeypatch.setattr(model_speed, "in_fresh_process", fake)
+    args = argparse.Namespace(models=[], speed_steps=None, output=str(tmp_path))
+    assert model_speed.main(args) == 0
+    assert calls[: len(model_speed.MODELS)] == [
+        f"measure_config({name!r}, {model_speed.STEPS})" for name in model_speed.MODELS
+    ]
+    text = (tmp_path / "SPEED_MODELS.md").read_text()
+    assert text.startswith("# What each model costs") and "| mtst | PatchTSTForecaster" in text
+    assert "| 3.2 |" in text and "**20 series/s**" in text
+    with pytest.raises(SystemExit, match="unknown configuration"):
+        model_speed.main(argparse.Namespace(models=["nope"], speed_steps=None, output="x"))

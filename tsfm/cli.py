@@ -208,6 +208,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         from tsfm.benchmarks.scaling import main as scaling_main
 
         return scaling_main(args)
+    if args.speed and args.models is not None:
+        from tsfm.benchmarks.model_speed import main as model_speed_main
+
+        return model_speed_main(args)
     if args.speed:
         from tsfm.benchmarks.speed import main as speed_main
 
@@ -294,6 +298,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measure PatchTST/42 training and inference speed on ETTh1 instead",
     )
+    p.add_argument(
+        "--models", nargs="*", metavar="CONFIG", default=None,
+        help="with --speed: each model's cost on ETTh1 instead (default: one configuration "
+        "per model)",
+    )  # fmt: skip
+    p.add_argument("--speed-steps", type=int, default=None, help="with --speed --models: steps")
     p.add_argument(
         "--zero-shot",
         action="store_true",

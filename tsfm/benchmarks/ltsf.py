@@ -86,6 +86,19 @@ def git_commit() -> str:
         return "unknown"
 
 
+def fit_roles(config, data, frame) -> dict:
+    """The columns' roles ``fit`` takes under ``config``: the target and covariates of an
+    exogenous setting, the calendar features; empty for the multivariate setting."""
+    roles = {}
+    if config.exogenous:  # forecast the target column from the others as covariates
+        target = data.info.target
+        others = [c for c in frame.columns if c != target]
+        roles = {"target": target, f"{config.exogenous}_covariates": others}
+    if config.calendar:
+        roles["calendar"] = list(config.calendar)
+    return roles
+
+
 def run(
     config_name: str,
     dataset: str,
@@ -134,13 +147,7 @@ def run(
     train = frame.iloc[borders.train[0] : borders.train[1]]
     val = frame.iloc[borders.val[0] : borders.val[1]]
     model = getattr(tsfm, config.model)(**params)
-    roles = {}
-    if config.exogenous:  # forecast the target column from the others as covariates
-        target = data.info.target
-        others = [c for c in frame.columns if c != target]
-        roles = {"target": target, f"{config.exogenous}_covariates": others}
-    if config.calendar:
-        roles["calendar"] = list(config.calendar)
+    roles = fit_roles(config, data, frame)
     pretrain_seconds = pretrain(model, config, data.name, lookback) if config.pretrain else 0.0
     start = time.perf_counter()
     model.fit(train, validation_data=val, **roles)
