@@ -245,6 +245,13 @@ def test_pretraining_configurations_pretrain_then_fine_tune_and_record_both(tmp_
         assert json.loads(next(csv.DictReader(f))["pretrain"]) == stage
     again = run("timedart_etth1", "etth1", 192, overrides=tiny, command="test", stride=96)
     assert again["pretrain_seconds"] < row["pretrain_seconds"]  # the same backbone, reused
+    # the same backbone and budget, masked patches or no pretraining (the paper's comparison)
+    masked = run("timedart_etth1", "etth1", 96, overrides={**tiny, "pretrain.method": "masked"},
+                 command="test", stride=96)  # fmt: skip
+    assert json.loads(masked["pretrain"])["method"] == "masked" and masked["mse"] != row["mse"]
+    scratch = run("timedart_etth1", "etth1", 96, overrides={**tiny, "pretrain.method": "none"},
+                  command="test", stride=96)  # fmt: skip
+    assert scratch["pretrain_seconds"] == 0 and scratch["mse"] not in (row["mse"], masked["mse"])
     with pytest.raises(ValueError, match="no pretraining stage"):
         run("patchtst42", "etth1", 96, overrides={"pretrain.max_epochs": 1}, command="test")
     cross = CONFIGS["timedart_cross_ettm2"]

@@ -148,7 +148,7 @@ def main(args) -> int:
     header = "" if path.exists() else (
         "# What each model costs: ETTh1, horizon 96, paper configurations\n\n"
         "Written by `tsfm benchmark --speed --models` (tsfm/benchmarks/model_speed.py). Speed "
-        "against the peers, same run: [SPEED.md](SPEED.md).\n\n"
+        "against the peers, same run: benchmarks/SPEED.md.\n\n"
     )  # fmt: skip
     with open(path, "a") as f:
         f.write(header + text + "\n")

@@ -73,6 +73,9 @@ class TimeDARTConfig:
     pretrain_lr_decay : float or None
         Per-epoch learning-rate factor while pretraining (``lr_decay``, ``ExponentialLR``);
         None: ``lr_schedule``. Fine-tuning always uses ``lr_schedule``.
+    mask_ratio : float
+        Share of patches masked by ``pretrain(df, method="masked")``: PatchTST's objective on
+        this encoder, for comparing the two on one backbone (TimeDART's own does not mask).
     """
 
     context_length: int = param(336, POSITIVE)
@@ -92,6 +95,7 @@ class TimeDARTConfig:
     decoder_mask_ratio: float = param(1.0, SHARE)
     reconstruction: str = param("flatten", OneOf(*RECONSTRUCTIONS))
     pretrain_lr_decay: float | None = param(0.9, Real(0, 1, closed="right") | None)
+    mask_ratio: float = param(0.4, Real(0, 1, closed="neither"))
 
 
 @dataclass
