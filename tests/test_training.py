@@ -86,6 +86,20 @@ def test_resume_after_interruption_reaches_the_same_weights(tmp_path):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
 
 
+def test_a_run_that_stopped_early_resumes_as_stopped(tmp_path):
+    """Resuming a checkpoint written after early stopping trains no further epoch: the same
+    weights and history as the run that stopped (a benchmark resumed in another session)."""
+    cfg = TrainConfig(max_epochs=60, batch_size=32, learning_rate=0.5, verbose=0,
+                      early_stopping_patience=1, checkpoint_dir=str(tmp_path))  # fmt: skip
+    first = _module()
+    history = train(first, _windows(), _windows(seed=1), cfg)
+    assert len(history) < 60  # stopped early
+    again = _module(seed=5)
+    assert train(again, _windows(), _windows(seed=1), cfg) == history
+    for (name, a), b in zip(first.state_dict().items(), again.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+
+
 def test_non_finite_loss_stops_with_a_clear_error():
     module = _module()
     cfg = TrainConfig(max_epochs=2, batch_size=32, verbose=0)

@@ -171,7 +171,9 @@ def train(
         total=cfg.max_epochs,
     )
     module.train()
-    for epoch in bar:
+    patience = cfg.early_stopping_patience
+    stopped = patience is not None and state["bad_epochs"] >= patience  # resumed after a stop
+    for epoch in [] if stopped else bar:
         start, running, seen, seen_global = time.perf_counter(), 0.0, 0, 0
         step_times = []
         wanted = steps * cfg.batch_size if cfg.batches_per_epoch else None
@@ -224,7 +226,6 @@ def train(
             _save_checkpoint(path, module, optimizer, generator, best_weights, state, fingerprint)
         if on_epoch_end is not None:
             on_epoch_end(epoch)
-        patience = cfg.early_stopping_patience
         if patience is not None and state["bad_epochs"] >= patience:
             break
     bar.close()
