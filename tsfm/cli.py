@@ -192,6 +192,10 @@ def _benchmark(args: argparse.Namespace) -> int:
         from tsfm.pretrained import DEFAULT_MODEL
 
         args.pretrained = DEFAULT_MODEL
+    if args.reasoning:
+        from tsfm.benchmarks.reasoning import main as reasoning_main
+
+        return reasoning_main(args)
     if args.zero_shot and args.lowfreq:
         from tsfm.benchmarks.zero_shot_lowfreq import main as lowfreq_main
 
@@ -344,6 +348,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="time tsfm.backtest over 1k, 3k and 10k synthetic series instead",
     )
+    p.add_argument(
+        "--reasoning",
+        action="store_true",
+        help="compositional reasoning (Potosnak et al. 2025): every model trained on component "
+        "patterns or on the composites, scored on the composites, instead",
+    )
+    p.add_argument(
+        "--reasoning-config", default="reduced", choices=("ci", "reduced", "full"),
+        help="with --reasoning: ci (seconds), reduced (about 30 min, one thread; default) or "
+        "full (the study's sizes)",
+    )  # fmt: skip
+    p.add_argument("--threads", type=int, default=None, help="with --reasoning: torch threads (1)")
     p.add_argument("--max-epochs", type=int, default=None, help="epoch budget (default: paper's)")
     p.add_argument("--stride", type=int, default=1, help="test origin every k rows (default 1)")
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="override a hyperparameter")
