@@ -139,7 +139,8 @@ def test_every_neural_forecaster_is_in_the_benchmark_at_every_size():
         if name != "combo" and "max_epochs" in cls().get_params()
     }  # fmt: skip
     for setting in reasoning.SETTINGS.values():
-        models = reasoning.neural_models(setting, horizon=48, seed=1)
+        task = reasoning.TASKS[setting.tasks[0]]
+        models = reasoning.neural_models(setting, task, seed=1)
         assert {type(m) for m in models.values()} == neural
         assert all(m.context_length == setting.context for m in models.values())
     assert set(reasoning.FAMILIES.values()) == {"patch Transformer", "MLP"}
