@@ -152,10 +152,10 @@ def task_frames(task: Task, n_series: int, seed: int) -> tuple[pd.DataFrame, pd.
     return composites, components
 
 
-def neural_models(setting: Setting, task: Task, seed: int) -> dict:
+def neural_models(setting: Setting, task: Task, seed: int, threads: int = 1) -> dict:
     """Every tsfm forecaster, untrained, at ``setting``'s size and budget for ``task`` (with
     early stopping, the last ``horizon`` steps of the training span validate, as in the
-    study)."""
+    study), training and predicting on ``threads`` torch threads."""
     import tsfm
 
     horizon = task.horizon
@@ -167,7 +167,7 @@ def neural_models(setting: Setting, task: Task, seed: int) -> dict:
         budget = {"max_epochs": 1, "batches_per_epoch": setting.steps, "validation_size": 0.0}
     common = {"context_length": setting.context, "prediction_length": horizon,
               "batch_size": setting.batch_size, "random_state": seed, "verbose": 0,
-              **budget}  # fmt: skip
+              "n_threads": threads, **budget}  # fmt: skip
     if setting.size == "paper":
         arch = {name: {} for name in FAMILIES}
     else:
@@ -229,9 +229,9 @@ def split(frame: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame
     return grouped.head(length - horizon), grouped.tail(horizon)
 
 
-def run_task(setting: Setting, task: Task, seed: int, done: set, write) -> None:
-    """Score every model on one task and seed; ``write(row)`` records each row, rows whose
-    key is in ``done`` are skipped."""
+def run_task(setting: Setting, task: Task, seed: int, done: set, write, threads: int = 1) -> None:
+    """Score every model on one task and seed on ``threads`` torch threads; ``write(row)``
+    records each row, rows whose key is in ``done`` are skipped."""
     import torch
 
     import tsfm
@@ -264,7 +264,7 @@ def run_task(setting: Setting, task: Task, seed: int, done: set, write) -> None:
 
             def fit_predict(name=name, frame=frame):
                 torch.manual_seed(seed)
-                model = neural_models(setting, task, seed)[name].fit(frame)
+                model = neural_models(setting, task, seed, threads)[name].fit(frame)
                 size = sum(p.numel() for p in model.module_.parameters())
                 return model.predict(history), size
 
@@ -293,7 +293,7 @@ def run(setting: Setting, folder: Path, threads: int = 1) -> pd.DataFrame:
 
     for task in setting.tasks:
         for seed in setting.seeds:
-            run_task(setting, TASKS[task], seed, done, write)
+            run_task(setting, TASKS[task], seed, done, write, threads)
     return pd.read_csv(path)
 
 
@@ -467,7 +467,8 @@ def page(folder: Path, plotted: str | None = None) -> str:
         lines += [
             f"## Setting `{name}`",
             "",
-            f"Command: `{first['command']}`; commit {first['commit']}; {first['date']} UTC; "
+            f"Command: `{first['command']}`; commit {', '.join(dict.fromkeys(rows['commit']))}; "
+            f"{rows['date'].iloc[0]} to {rows['date'].iloc[-1]} UTC; "
             f"machine: {first['machine']}; torch threads: {first['threads']}; mean 1-minute load "
             f"average during the run {rows['load_1min'].mean():.1f} (other processes shared "
             f"the machine when it exceeds the threads); {seconds / 60:.0f} minutes of fitting "
