@@ -388,11 +388,10 @@ def plot(rows: pd.DataFrame, path: Path) -> None:
         ax.set_yticks(y, [f"{m} ({f})" for m, f in zip(part["model"], part["family"])],
                       fontsize=7)  # fmt: skip
         ax.invert_yaxis()
-        ax.set_xscale("log")
-        ax.set_xlabel("MAE on the composites' last steps (log scale; lower is better)")
+        ax.set_xlabel("MAE on the composites' last steps (lower is better)")
         ax.set_title(f"{task}: {rows[rows['task'] == task]['setting'].iloc[0]} setting",
                      fontsize=9)  # fmt: skip
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=72)
     plt.close(fig)
