@@ -409,8 +409,9 @@ branch `tsfm_reasoning`, commit 01345d2: `preprocessing/generate_synthetic_datas
   `A sin(2 pi k t)` or `A cos(2 pi k t)`, the (A, k) pairs drawn without replacement from the
   grid A in linspace(1, 32, 30) by k in 3..32 cycles per window, no phase, no trend, no noise.
 * **Components**: the training set of the compositional models, unit-amplitude cosines at the
-  strongest DFT frequencies of the composites (2 per composite; 100 per real series), one series
-  per distinct frequency. No composite is ever in it.
+  strongest DFT frequencies of the composites (the 4 largest two-sided DFT coefficients of a
+  synthetic composite, i.e. its 2 frequencies; 100 coefficients, about 50 frequencies, of a real
+  series), one series per distinct frequency. No composite is ever in it.
 * **Tasks**: every model forecasts each composite's last 192 steps (48 for real data) from the
   256 before. *In-distribution*: trained on the composites' histories (all but the last 192
   steps). *Compositional*: trained on the components' first 1008 steps only.
