@@ -239,6 +239,7 @@ def test_pretraining_configurations_pretrain_then_fine_tune_and_record_both(tmp_
     assert stage["datasets"] == ["etth1"] and row["pretrain_seconds"] > 0
     trained = json.loads(row["settings"])  # the fine-tuning's own settings are restored
     assert trained["learning_rate"] == 1e-4 and trained["max_epochs"] == 1
+    assert trained["lr_schedule"] == "onecycle" and trained["early_stopping_patience"] == 3
     assert 0 < row["mse"] < 5
     append(row, tmp_path)
     with open(tmp_path / "results.csv") as f:

@@ -327,3 +327,41 @@ def test_a_large_batch_is_computed_in_parts_with_the_full_batch_gradient(monkeyp
         grads.append(torch.cat([p.grad.flatten() for p in module.parameters()]))
     assert losses[0] == pytest.approx(losses[1], rel=1e-5)
     torch.testing.assert_close(grads[0], grads[1], rtol=1e-4, atol=1e-6)
+
+
+def test_batchnorm_running_statistics_move_one_step_per_batch_in_parts(monkeypatch):
+    """Parts update BatchNorm's running statistics with a momentum that makes a batch one
+    step's worth: near the whole batch's, not ``parts`` steps' (and momentum restored)."""
+    x, y = torch.randn(64, 48, 4) * 3 + 1, torch.randn(64, 12, 4)
+    step = lambda m, a, b: ((m(a) - b) ** 2).mean()  # noqa: E731
+    stats = []
+    for sequences in (10_000, 32):  # whole, then 8 parts
+        module = _module(4, PatchTSTConfig(**{**TINY.__dict__, "norm": "batch"}))
+        monkeypatch.setattr(loop, "SEQUENCES_PER_PASS", sequences)
+        loop._accumulate_gradients(module, step, x, y, 1.0)
+        norm = next(m for m in module.modules() if isinstance(m, torch.nn.BatchNorm1d))
+        assert norm.momentum == 0.1
+        stats.append(norm.running_var.clone())
+    # one update of 0.1 from 1: both within a few percent, where 8 full updates would be ~0.57
+    torch.testing.assert_close(stats[1], stats[0], rtol=0.05, atol=0.0)
+
+
+def test_a_loss_that_is_not_a_mean_over_windows_gets_its_batch_whole(monkeypatch):
+    module = _module(4)
+    monkeypatch.setattr(loop, "SEQUENCES_PER_PASS", 8)
+    calls = []
+
+    def step(m, a, b):
+        calls.append(len(a))
+        return ((m(a) - b) ** 2).mean()
+
+    x, y = torch.randn(16, 48, 4), torch.randn(16, 12, 4)
+    loop._accumulate_gradients(module, step, x, y, 1.0)
+    assert calls == [2] * 8
+    module.batch_mean_loss, calls[:] = False, []
+    loop._accumulate_gradients(module, step, x, y, 1.0)
+    assert calls == [16]
+    from tsfm.models.combo import Combo
+    from tsfm.models.sundial import Sundial
+
+    assert Combo.batch_mean_loss is False and Sundial.batch_mean_loss is False

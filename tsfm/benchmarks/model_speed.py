@@ -6,9 +6,11 @@ its own fresh process, one after the other in the same invocation: ``steps`` opt
 forward, backward and optimiser step), the prediction of the whole test set (2785 windows, the
 seconds of ``evaluate``), the peak resident memory of the process and the parameter count. A
 configuration with a pretraining stage (TimeDART) also gives its pretraining windows per second
-(its encoder and diffusion decoder on the same batches); EntroPE's entropy model trains for one
-epoch before, outside the timed steps. The last row times :func:`tsfm.forecast` (the shipped
-zero-shot model, its loading included) on univariate slices of ETTh1's target.
+(its encoder and diffusion decoder on the same batches); EntroPE's entropy model trains for the
+same ``steps`` batches before, outside the timed steps (its patches come from that model, so
+EntroPE's cost here is of a briefly trained one). Peak RSS is read as Linux reports it (KiB).
+The last row times :func:`tsfm.forecast` (the shipped zero-shot model, its loading included)
+on univariate slices of ETTh1's target.
 """
 
 from __future__ import annotations

@@ -153,6 +153,10 @@ def error_scale(z: torch.Tensor, mask: torch.Tensor, season: torch.Tensor) -> to
 class Combo(nn.Module):
     """Pool, encoder and combination head over univariate contexts."""
 
+    #: The loss averages over the series that count (not constant, with a known target), not
+    #: over windows: the training loop must not split its batches (tsfm.training.loop).
+    batch_mean_loss = False
+
     def __init__(self, cfg: ComboConfig):
         super().__init__()
         self.cfg = cfg

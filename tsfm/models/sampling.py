@@ -146,7 +146,8 @@ def sample_contexts(
     generator = torch.Generator().manual_seed(seed_of(seed))
     chunks = []
     with torch_threads(n_threads), torch.inference_mode():
-        per_pass = predict_batch(tensor.shape[-1])
+        # each window draws many paths: no more windows per pass than the 128 of point models
+        per_pass = min(128, predict_batch(tensor.shape[-1]))
         for start in range(0, len(tensor), per_pass):
             rows = slice(start, start + per_pass)
             chunks.append(draw(tensor[rows], keep[rows], generator))

@@ -115,6 +115,10 @@ class SundialConfig:
 class Sundial(nn.Module):
     """Decoder-only patch Transformer with a flow head, over univariate series ``(B', L)``."""
 
+    #: With shortened contexts the loss averages over usable positions, not windows: the
+    #: training loop must not split its batches (tsfm.training.loop).
+    batch_mean_loss = False
+
     def __init__(self, cfg: SundialConfig):
         super().__init__()
         P = cfg.patch_len

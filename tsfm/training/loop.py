@@ -38,7 +38,8 @@ from tsfm.training.windows import WindowSet
 
 CHECKPOINT = "checkpoint.pt"
 #: Channel series per forward pass: a batch of more is computed in parts whose gradients add up
-#: (the step is the same mean; only BatchNorm's batch statistics come from each part). Small
+#: (the step is the same mean; BatchNorm's batch statistics come from each part, its running
+#: statistics move by one step's worth per batch). Small
 #: parts keep the activations in cache: the speed benchmark's model steps 15% faster at 2
 #: threads and holds a quarter of the activations (benchmarks/SPEED.md).
 SEQUENCES_PER_PASS = 128
@@ -248,21 +249,43 @@ def micro_batches(x, sequences: int | None = None) -> int:
 def _accumulate_gradients(model, step_fn: Callable, x, y, weight: float) -> torch.Tensor:
     """Backpropagate ``weight * step_fn(model, x, y)`` in :func:`micro_batches` parts, each
     weighted by its share of the batch (so the gradient is the batch mean's); returns the
-    batch's loss, detached. Under DDP the gradients are averaged once, after the last part."""
-    parts = micro_batches(x)
+    batch's loss, detached. Under DDP the gradients are averaged once, after the last part.
+
+    A module whose loss is not a mean over windows says so (``batch_mean_loss = False``) and
+    gets its batch whole. BatchNorm's running statistics move by one step's worth per batch:
+    each of ``parts`` updates uses the momentum ``1 - (1 - m) ** (1 / parts)``."""
+    core = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    parts = micro_batches(x) if getattr(core, "batch_mean_loss", True) else 1
     xs, ys = (x.tensor_split(parts), y.tensor_split(parts)) if parts > 1 else ([x], [y])
     total = torch.zeros(())
-    for i, (x_part, y_part) in enumerate(zip(xs, ys, strict=True)):
-        last = i == parts - 1
-        syncing = last or not isinstance(model, nn.parallel.DistributedDataParallel)
-        share = len(x_part) / len(x) if parts > 1 else 1.0
-        with contextlib.nullcontext() if syncing else model.no_sync():
-            loss = step_fn(model, x_part, y_part)
-            if not torch.isfinite(loss):
-                return loss.detach()
-            (loss * (weight * share)).backward()
-        total += loss.detach() * share
+    with _momentum_per_part(core, parts):
+        for i, (x_part, y_part) in enumerate(zip(xs, ys, strict=True)):
+            last = i == parts - 1
+            syncing = last or core is model
+            share = len(x_part) / len(x) if parts > 1 else 1.0
+            with contextlib.nullcontext() if syncing else model.no_sync():
+                loss = step_fn(model, x_part, y_part)
+                if not torch.isfinite(loss):
+                    return loss.detach()
+                (loss * (weight * share)).backward()
+            total += loss.detach() * share
     return total
+
+
+@contextlib.contextmanager
+def _momentum_per_part(module: nn.Module, parts: int):
+    """BatchNorm momentum ``m`` as ``1 - (1 - m) ** (1 / parts)`` while a batch runs in parts."""
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    saved = [norm.momentum for norm in norms]
+    if parts > 1:
+        for norm in norms:
+            if norm.momentum is not None:  # None: a cumulative average, already per update
+                norm.momentum = 1 - (1 - norm.momentum) ** (1 / parts)
+    try:
+        yield
+    finally:
+        for norm, momentum in zip(norms, saved, strict=True):
+            norm.momentum = momentum
 
 
 def _epoch_order(n_windows: int, wanted: int | None, generator: torch.Generator) -> torch.Tensor:
