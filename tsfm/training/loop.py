@@ -275,12 +275,14 @@ def _accumulate_gradients(model, step_fn: Callable, x, y, weight: float) -> torc
 @contextlib.contextmanager
 def _momentum_per_part(module: nn.Module, parts: int):
     """BatchNorm momentum ``m`` as ``1 - (1 - m) ** (1 / parts)`` while a batch runs in parts."""
+    if parts == 1:  # the usual step: no walk over the modules
+        yield
+        return
     norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     saved = [norm.momentum for norm in norms]
-    if parts > 1:
-        for norm in norms:
-            if norm.momentum is not None:  # None: a cumulative average, already per update
-                norm.momentum = 1 - (1 - norm.momentum) ** (1 / parts)
+    for norm in norms:
+        if norm.momentum is not None:  # None: a cumulative average, already per update
+            norm.momentum = 1 - (1 - norm.momentum) ** (1 / parts)
     try:
         yield
     finally:
