@@ -40,11 +40,10 @@ def _faults(mode: str, **env: str) -> int:
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
 def test_freed_blocks_are_reused_instead_of_paged_in_again():
     assert retain_freed_memory()
-    # by default glibc often returns the 32 MB (8192 pages) and pages them in again at the
-    # next pass (80,000 to 160,000 faults in 20 passes here, 8,000 at best); kept, they are not
-    retained = _faults("retain")
-    assert retained < 4096
-    assert retained < _faults("default")
+    # 20 passes touch 20 x 8192 pages. By default glibc returns them and pages them in again:
+    # 163,140 faults here in 3 runs of 4, 10,148 in the others. Kept, a pass now and then pages
+    # one 2048-page tensor in anew (0, 2048 or 4096 faults in 20 passes): less than one pass
+    assert _faults("retain") < 8192
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
