@@ -18,6 +18,7 @@ from tsfm.models.tsmixer import TSMixerForecaster
 from tsfm.nn.causal import CausalEncoder, causal_mask, shift_right
 from tsfm.nn.denoising import DenoisingDecoder, decoder_mask
 from tsfm.nn.diffusion import NoiseSchedule
+from tsfm.nn.encoder import CrossAttention, MultiHeadAttention, own_position_attention
 
 from .conftest import make_wide
 
@@ -83,6 +84,34 @@ def test_decoder_denoises_each_patch_from_its_own_past_at_mask_ratio_one():
     torch.testing.assert_close(a[:, others], base[:, others])
     others = [i for i in range(8) if i != 5]
     torch.testing.assert_close(b[:, others], base[:, others])
+
+
+def test_own_position_attention_equals_the_diagonal_mask():
+    """Without the N x N maps, the same outputs as attention under an identity mask."""
+    torch.manual_seed(0)
+    x, context = torch.randn(3, 7, 8), torch.randn(3, 7, 8)
+    eye = torch.eye(7, dtype=torch.bool)
+    attention = MultiHeadAttention(8, 4, 0.0, residual=False).eval()
+    cross = CrossAttention(8, 4, 0.0).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(attention.own_position(x), attention(x, attn_mask=eye)[0])
+        torch.testing.assert_close(cross.own_position(context), cross(x, context, attn_mask=eye))
+    layer = DenoisingDecoder(7, 8, 2, 16, 1, 0.0, mask_ratio=1.0).eval().layers[0]
+    with torch.no_grad():
+        fast = layer(x, context, None, None)
+        slow = layer(x, context, eye, eye)
+    torch.testing.assert_close(fast, slow)
+
+
+def test_own_position_attention_drops_whole_heads_with_the_weight_dropout_rate():
+    torch.manual_seed(0)
+    values = torch.ones(2000, 5, 8)
+    out = own_position_attention(values, n_heads=4, dropout=0.25)
+    heads = out.view(2000, 5, 4, 2)
+    assert torch.equal(heads[..., 0], heads[..., 1])  # a head is kept or dropped whole
+    torch.testing.assert_close(heads.unique(), torch.tensor([0.0, 1 / 0.75]))
+    assert float((heads[..., 0] == 0).float().mean()) == pytest.approx(0.25, abs=0.01)
+    assert float(out.mean()) == pytest.approx(1.0, abs=0.01)  # the weight's expectation
 
 
 @pytest.mark.parametrize("step", [0, 100, 500, 900])

@@ -8,7 +8,9 @@ cross-attention to the encoder, and a GELU feed-forward; a final LayerNorm close
 Both attentions are masked (:func:`decoder_mask`): causal, and a further ``mask_ratio`` share of
 the entries below the diagonal hidden at random (drawn anew at each call). With the official
 ``mask_ratio = 1`` a noised patch attends to itself only, and to the encoder output at its own
-position: it is denoised from its noisy self and the clean past.
+position: it is denoised from its noisy self and the clean past. That case is computed without
+the ``N x N`` attention maps (the same outputs and the same dropout distribution, see
+:func:`~tsfm.nn.encoder.own_position_attention`): it made four fifths of a pretraining step.
 """
 
 from __future__ import annotations
@@ -47,13 +49,20 @@ class DenoisingLayer(nn.Module):
         self.dropout = FastDropout(dropout)
 
     def forward(
-        self, queries: torch.Tensor, context: torch.Tensor, self_mask: torch.Tensor,
-        cross_mask: torch.Tensor,
+        self, queries: torch.Tensor, context: torch.Tensor, self_mask: torch.Tensor | None,
+        cross_mask: torch.Tensor | None,
     ) -> torch.Tensor:  # fmt: skip
-        """``queries (B, N, d)``, ``context (B, N, d)``, masks ``(N, N)`` to ``(B, N, d)``."""
-        attended = self.self_attention(queries, attn_mask=self_mask)[0]
+        """``queries (B, N, d)``, ``context (B, N, d)``, masks ``(N, N)`` to ``(B, N, d)``;
+        a mask of None lets each query attend its own position only."""
+        if self_mask is None:
+            attended = self.self_attention.own_position(queries)
+        else:
+            attended = self.self_attention(queries, attn_mask=self_mask)[0]
         queries = self.norms[0](queries + self.dropout(attended))
-        attended = self.cross_attention(queries, context, attn_mask=cross_mask)
+        if cross_mask is None:
+            attended = self.cross_attention.own_position(context)
+        else:
+            attended = self.cross_attention(queries, context, attn_mask=cross_mask)
         queries = self.norms[1](queries + self.dropout(attended))
         hidden = self.down(self.dropout(F.gelu(self.up(queries))))
         return self.norms[2](queries + self.dropout(hidden))
@@ -94,8 +103,10 @@ class DenoisingDecoder(nn.Module):
         """``noisy (B, N, d_model)`` embedded noised patches and ``context (B, N, d_model)``
         (position ``i`` from the clean patches before ``i``) to ``(B, N, d_model)``."""
         n = noisy.shape[1]
-        self_mask = decoder_mask(n, self.mask_ratio, noisy.device)
-        cross_mask = decoder_mask(n, self.mask_ratio, noisy.device)
+        self_mask = cross_mask = None  # mask_ratio 1: each position its own only
+        if self.mask_ratio < 1:
+            self_mask = decoder_mask(n, self.mask_ratio, noisy.device)
+            cross_mask = decoder_mask(n, self.mask_ratio, noisy.device)
         queries = self.dropout(noisy + self.positions[:n])
         for layer in self.layers:
             queries = layer(queries, context, self_mask, cross_mask)

@@ -104,6 +104,14 @@ class MultiHeadAttention(nn.Module):
         context = context.transpose(1, 2).reshape(B, N, d)
         return self.dropout(self.out(context)), scores
 
+    def own_position(self, x: torch.Tensor) -> torch.Tensor:
+        """The output under a mask that lets each query attend its own position only,
+        ``(B, N, d_model)`` to ``(B, N, d_model)`` in O(N): see :func:`own_position_attention`."""
+        d = x.shape[-1]
+        values = F.linear(x, self.qkv.weight[2 * d :], self.qkv.bias[2 * d :])
+        context = own_position_attention(values, self.n_heads, weight_dropout(self))
+        return self.dropout(self.out(context))
+
 
 class EncoderLayer(nn.Module):
     """Transformer layer: attention and a GELU feed-forward, each with a residual; the norms
@@ -194,6 +202,31 @@ class CrossAttention(nn.Module):
             q, k, v, attn_mask=attn_mask, dropout_p=weight_dropout(self)
         )
         return self.dropout(self.out(context.transpose(1, 2).reshape(B, Nq, d)))
+
+    def own_position(self, keys: torch.Tensor) -> torch.Tensor:
+        """The output when each query ``i`` may attend key ``i`` only (queries and keys of the
+        same length): ``keys (B, N, d_model)`` to ``(B, N, d_model)`` in O(N); the queries do not
+        matter (see :func:`own_position_attention`)."""
+        d = keys.shape[-1]
+        values = F.linear(keys, self.kv.weight[d:], self.kv.bias[d:])
+        context = own_position_attention(values, self.n_heads, weight_dropout(self))
+        return self.dropout(self.out(context))
+
+
+def own_position_attention(values: torch.Tensor, n_heads: int, dropout: float) -> torch.Tensor:
+    """Attention under a diagonal mask, without the ``N x N`` maps.
+
+    When query ``i`` may attend key ``i`` only, its softmax weight is exactly 1 and the output is
+    the value at ``i``. Dropout on the attention weights then keeps or drops each head's whole
+    value (scaled by ``1 / (1 - dropout)``), per window, position and head, as it would drop
+    that single weight. ``values (B, N, d_model)`` to ``(B, N, d_model)``.
+    """
+    if dropout == 0.0:
+        return values
+    B, N, d = values.shape
+    keep = torch.empty(B, N, n_heads, 1, dtype=values.dtype, device=values.device)
+    keep.bernoulli_(1.0 - dropout).div_(1.0 - dropout)
+    return (values.view(B, N, n_heads, d // n_heads) * keep).view(B, N, d)
 
 
 def weight_dropout(attention: nn.Module) -> float:
