@@ -257,3 +257,27 @@ def test_pretraining_configurations_pretrain_then_fine_tune_and_record_both(tmp_
         run("patchtst42", "etth1", 96, overrides={"pretrain.max_epochs": 1}, command="test")
     cross = CONFIGS["timedart_cross_ettm2"]
     assert cross.pretrain_datasets == ("etth1", "etth2", "ettm1", "ettm2")
+
+
+def test_a_checkpointed_run_resumes_per_horizon_and_shares_its_pretraining(tmp_path):
+    """``--set checkpoint_dir=D``: the pretraining in D/pretrain, each fine-tuning in D/h<H>; a
+    later process at another horizon resumes the pretraining instead of repeating it."""
+    dataset_or_skip("etth1")
+    from tsfm.benchmarks import pretraining
+
+    folder = tmp_path / "run"
+    tiny = {"d_model": 8, "n_heads": 2, "d_ff": 16, "n_layers": 1, "max_epochs": 1,
+            "batches_per_epoch": 2, "n_threads": 1, "verbose": 0, "checkpoint_dir": str(folder),
+            "pretrain.max_epochs": 2, "pretrain.batches_per_epoch": 2}  # fmt: skip
+    first = run("timedart_etth1", "etth1", 96, overrides=tiny, command="test", stride=96)
+    assert {p.name for p in folder.iterdir()} == {"pretrain", "h96"}
+    assert (folder / "pretrain" / "checkpoint.pt").exists()
+    assert (folder / "h96" / "checkpoint.pt").exists()
+    pretraining._BACKBONES.clear()  # a new process
+    second = run("timedart_etth1", "etth1", 192, overrides=tiny, command="test", stride=96)
+    assert (folder / "h192" / "checkpoint.pt").exists()
+    assert second["pretrain_seconds"] < first["pretrain_seconds"] / 2  # resumed, not redone
+    written = (folder / "h96" / "checkpoint.pt").stat().st_mtime_ns
+    again = run("timedart_etth1", "etth1", 96, overrides=tiny, command="test", stride=96)
+    assert again["mse"] == first["mse"]  # h96 resumed finished: no epoch trained again
+    assert (folder / "h96" / "checkpoint.pt").stat().st_mtime_ns == written

@@ -143,12 +143,17 @@ def run(
     lookback, params = config.settings(data.name, horizon)
     params = {**params, **(overrides or {}), "prediction_length": horizon}
     params.setdefault("context_length", lookback)
+    shared_folder = params.get("checkpoint_dir")
+    if shared_folder:  # each horizon resumes its own fine-tuning; the pretraining is shared
+        params["checkpoint_dir"] = str(Path(shared_folder) / f"h{horizon}")
     frame, borders = data.ltsf(lookback)
     train = frame.iloc[borders.train[0] : borders.train[1]]
     val = frame.iloc[borders.val[0] : borders.val[1]]
     model = getattr(tsfm, config.model)(**params)
     roles = fit_roles(config, data, frame)
-    pretrain_seconds = pretrain(model, config, data.name, lookback) if config.pretrain else 0.0
+    pretrain_seconds = 0.0
+    if config.pretrain:
+        pretrain_seconds = pretrain(model, config, data.name, lookback, shared_folder)
     start = time.perf_counter()
     model.fit(train, validation_data=val, **roles)
     train_seconds = time.perf_counter() - start

@@ -25,8 +25,13 @@ from tsfm.datasets import load_dataset
 _BACKBONES: dict[str, tuple[dict, list]] = {}
 
 
-def pretrain(model, config, dataset: str, lookback: int) -> float:
+def pretrain(
+    model, config, dataset: str, lookback: int, checkpoint_dir: str | None = None
+) -> float:
     """Pretrain ``model`` as ``config.pretrain`` says, restoring its fine-tuning settings after.
+
+    With ``checkpoint_dir`` the pretraining checkpoints go to its subfolder ``pretrain``,
+    whichever horizon is fine-tuned after (a later run at another horizon resumes them).
 
     Returns
     -------
@@ -35,6 +40,8 @@ def pretrain(model, config, dataset: str, lookback: int) -> float:
     """
     names = config.pretrain_datasets or (dataset,)
     settings = {k: v for k, v in config.pretrain.items() if k != "method"}
+    if checkpoint_dir:
+        settings["checkpoint_dir"] = checkpoint_dir
     method = config.pretrain.get("method")  # None: the model's own (TimeDART's: "timedart")
     if method == "none":  # the same network and fine-tuning, from scratch
         return 0.0
