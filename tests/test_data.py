@@ -213,6 +213,21 @@ def test_ids_are_kept_as_given_never_merged(tmp_path):
     assert tsfm.Naive(prediction_length=1).fit(ints).predict()["unique_id"].dtype == np.int64
 
 
+@pytest.mark.parametrize(("column", "role", "quantiles"), [
+    ("mean", "id", None), ("q0.1", "id", [0.1]), ("mean", "time", None),
+])  # fmt: skip
+def test_an_id_or_time_column_named_like_an_output_is_refused_not_overwritten(
+    column, role, quantiles
+):
+    import tsfm
+
+    long = pd.concat([_long_part("a"), _long_part("b", offset=100.0)], ignore_index=True)
+    long = long.rename(columns={"unique_id" if role == "id" else "ds": column})
+    model = tsfm.Naive(prediction_length=2).fit(long, **{f"{role}_col": column})
+    with pytest.raises(ValueError, match=f"the input's {role} column is named '{column}'"):
+        model.predict(quantiles=quantiles)
+
+
 def test_ids_that_python_would_merge_are_refused():
     long = pd.concat([_long_part(1), _long_part(1.0), _long_part("x")], ignore_index=True)
     long["unique_id"] = long["unique_id"].astype(object)

@@ -654,6 +654,7 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     names = list(outputs)
     horizon = next(iter(outputs.values())).shape[1]
     if spec.layout == "long":
+        _check_output_names(names, spec)
         index = [panel.future_index(i, horizon) for i in range(panel.n_series)]
         ids = _one_dtype(pd.Series(np.repeat(object_array(panel.ids), horizon)))
         stamps = as_periods(index[0].append(index[1:]), spec.periods, panel.freq)
@@ -673,6 +674,19 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     )
     data = np.stack([outputs[name][0] for name in names], axis=-1).reshape(horizon, -1)
     return pd.DataFrame(data, index=index, columns=columns)
+
+
+def _check_output_names(names: list[str], spec: DataSpec) -> None:
+    """Refuse outputs named like the long frame's id or time column: the forecast column would
+    overwrite the series ids or the timestamps."""
+    for role, column, usual in (("id", spec.id_col, ID_COL), ("time", spec.time_col, TIME_COL)):
+        if column in names:
+            raise ValueError(
+                f"the input's {role} column is named {column!r}, as a column of the forecast "
+                f"(outputs {names}): the forecast would overwrite it; rename that column "
+                f"(e.g. df.rename(columns={{{column!r}: {usual!r}}}) and {role}_col={usual!r}) "
+                "and fit again"
+            )
 
 
 def _target_columns(spec: DataSpec) -> pd.Index:
