@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import tsfm
 
@@ -61,3 +62,23 @@ def test_forecast_of_a_long_csv_with_other_column_names(tmp_path):
     assert run.returncode == 0, run.stderr
     written = pd.read_csv(tmp_path / "forecast.csv")
     assert list(written.columns) == ["store", "when", "mean"] and len(written) == 8
+
+
+def test_csv_ids_and_years_are_read_as_written(tmp_path, capsys):
+    from tsfm.cli import main, read_table
+
+    (tmp_path / "ids.csv").write_text(
+        "unique_id,ds,y\n" + "".join(f"{sid},2024-01-0{d},{d}\n" for sid in ("007", "7", "7.0")
+                                     for d in range(1, 8))
+    )  # fmt: skip
+    assert read_table(tmp_path / "ids.csv")["unique_id"].unique().tolist() == ["007", "7", "7.0"]
+    (tmp_path / "years.csv").write_text("year,sales\n" + "".join(f"{y},{y - 1980}\n" for y in
+                                                                range(1990, 2010)))  # fmt: skip
+    assert read_table(tmp_path / "years.csv").index[0] == pd.Timestamp("1990-01-01")
+    assert main(["forecast", str(tmp_path / "years.csv"), "--horizon", "2",
+                 "--output", str(tmp_path / "out.csv")]) == 0  # fmt: skip
+    written = pd.read_csv(tmp_path / "out.csv", index_col=0)
+    assert written.index.tolist() == ["2010-01-01", "2011-01-01"]
+    (tmp_path / "steps.csv").write_text("step,y\n" + "".join(f"{i},{i}\n" for i in range(9)))
+    with pytest.raises(ValueError, match="the time column 'step' holds '0', not a date"):
+        read_table(tmp_path / "steps.csv")

@@ -77,23 +77,47 @@ def demo(args: argparse.Namespace) -> int:
 
 def read_table(path: str, id_col: str = "unique_id", time_col: str = "ds"):
     """A CSV as tsfm input: long if it has the ``id_col`` and ``time_col`` columns, else wide
-    with the first column as the timestamps."""
+    with the first column as the timestamps.
+
+    Ids and timestamps are read as text, as written: ids ``007`` and ``7`` stay two series (and
+    ``007`` is written back as such), and a time column of years (``1990``) is parsed as dates,
+    not as nanoseconds after 1970 as numbers would be.
+    """
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path)
+        columns = pd.read_csv(path, nrows=0).columns
+        long = {id_col, time_col} <= set(columns)
+        times = time_col if long else columns[0]
+        frame = pd.read_csv(path, dtype={times: str, **({id_col: str} if long else {})})
         with warnings.catch_warnings():  # pandas falls back to dateutil per element: fine here
             warnings.filterwarnings("ignore", "Could not infer format")
-            if {id_col, time_col} <= set(frame.columns):
-                frame[time_col] = pd.to_datetime(frame[time_col])
-                return frame
-            frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop(frame.columns[0])))
+            stamps = _dates(frame[times])
     except (ValueError, TypeError) as error:  # pandas' EmptyDataError and ParserError too
         raise ValueError(
             f"{path}: not a CSV tsfm reads (long: columns unique_id, ds, y; wide: timestamps "
             f"in the first column): {error}"
         ) from None
-    return frame
+    if long:
+        return frame.assign(**{time_col: stamps})
+    return frame.drop(columns=times).set_axis(pd.DatetimeIndex(stamps))
+
+
+def _dates(text):
+    """The time column ``text`` (strings) as datetimes, or an error naming the column and the
+    first value that is not a date."""
+    import pandas as pd
+
+    try:
+        return pd.to_datetime(text)
+    except (ValueError, TypeError, OverflowError) as error:
+        parsed = pd.to_datetime(text, errors="coerce")
+        bad = text[parsed.isna() & text.notna()]
+        raise ValueError(
+            f"the time column {text.name!r} holds {bad.iloc[0] if len(bad) else None!r}, not a "
+            f"date ({error}); write dates such as 2024-01-31 or 2024-01-31 13:00 (a year alone, "
+            "1990, is read as 1990-01-01)"
+        ) from None
 
 
 def positive_int(text: str) -> int:
