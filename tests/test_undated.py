@@ -40,6 +40,15 @@ def test_an_integer_index_continues_and_gaps_follow_the_missing_value_policy():
     assert filled.predict().index.tolist() == [120, 121]
 
 
+def test_an_integer_index_with_a_stride_is_refused_not_filled_in():
+    """0, 2, 4, ...: tsfm.forecast fills gaps by default, and would make up every other value
+    and forecast positions 199, 200, ... after 198."""
+    strided = pd.Series(np.arange(100.0), index=range(0, 200, 2))
+    with pytest.raises(ValueError, match=r"steps by 2 .*series.reset_index\(drop=True\)"):
+        tsfm.forecast(strided, 3)
+    assert tsfm.forecast(strided.reset_index(drop=True), 3).index.tolist() == [100, 101, 102]
+
+
 def test_predict_and_save_keep_the_stand_in_axis(tmp_path):
     params = {**tsfm.PatchTSTForecaster._test_params(), "max_epochs": 1}
     model = tsfm.PatchTSTForecaster(**params).fit(np.sin(np.arange(200) / 4.0), freq="MS")
@@ -82,6 +91,8 @@ def test_long_arrays_and_their_limits():
         (pd.Series([True, False] * 5), "column 'y' must be numeric"),
         (pd.DataFrame({"unique_id": ["a"] * 3, "y": [1.0, 2, 3]}), "column 'ds'"),
         (pd.Series(np.arange(4.0), index=[0, 0, 1, 2]), "duplicate position 0"),
+        (pd.Series(np.arange(50.0), index=range(0, 100, 2)), r"steps by 2 \(0, 2, 4, ...\)"),
+        (pd.DataFrame({"a": np.arange(9.0)}, index=range(3, 30, 3)), r"steps by 3 \(3, 6, 9"),
     ],
 )
 def test_bad_undated_input_is_named(data, message):

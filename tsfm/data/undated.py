@@ -63,6 +63,7 @@ def dated(data, freq: str, id_col: str) -> pd.Series | pd.DataFrame:
         steps = data.index.to_numpy()
         if steps.min() < 0:
             raise ValueError(f"an integer index counts steps from 0; got {steps.min()}")
+        _check_stride(steps)
         return data.set_axis(_stamps(steps, freq))
     series = _split(data)
     if len(series) == 1 and (np.ndim(data) == 1 and not _nested(data)):
@@ -134,6 +135,23 @@ def _numbers(values, name: str) -> np.ndarray:
             "expected (NaN marks a missing value)"
         )
     return array
+
+
+def _check_stride(steps: np.ndarray) -> None:
+    """Refuse an increasing integer index whose every step is a multiple of one stride above 1
+    (0, 2, 4, ...): read as positions, every other position would be a gap (made up by a fill
+    policy) and the forecast would continue one position at a time."""
+    diffs = np.diff(steps)
+    if len(diffs) < 2 or (diffs <= 0).any():
+        return  # too short to tell, or unsorted or repeated: named by the timestamp checks
+    stride = int(np.gcd.reduce(diffs))
+    if stride > 1:
+        shown = ", ".join(str(v) for v in steps[:3])
+        raise ValueError(
+            f"an integer index counts positions one step apart, but this one steps by {stride} "
+            f"({shown}, ...): the positions between would be gaps. Number the values 0, 1, 2, "
+            "... (e.g. series.reset_index(drop=True)), or give them dates"
+        )
 
 
 def _stamps(steps: np.ndarray, freq: str) -> pd.DatetimeIndex:
