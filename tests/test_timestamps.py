@@ -84,6 +84,24 @@ def test_unreadable_date_strings_are_named():
         tsfm.Naive(prediction_length=3).fit(long)
 
 
+def test_numbers_read_as_nanoseconds_are_refused_with_the_way_to_dates():
+    """Years 1990..2019 through pd.to_datetime are 1970-01-01 00:00:00.000001990 and on: a
+    silent nanosecond series before; refused now, and the advice for a number column leads
+    to dates."""
+    years = np.arange(1990, 2020)
+    series = pd.Series(np.arange(30.0), index=pd.to_datetime(years))
+    with pytest.raises(ValueError, match="the input: its timestamps run from 1970-01-01 00:00"):
+        tsfm.Naive(prediction_length=2).fit(series)
+    long = pd.DataFrame({"unique_id": "a", "ds": years, "y": np.arange(30.0)})
+    with pytest.raises(ValueError, match=r"got int64; numbers are not dates.*format='%Y'"):
+        tsfm.Naive(prediction_length=2).fit(long)
+    with pytest.raises(ValueError, match="series 'a': its timestamps run from 1970-01-01"):
+        tsfm.Naive(prediction_length=2).fit(long.assign(ds=pd.to_datetime(long["ds"])))
+    dated = long.assign(ds=pd.to_datetime(long["ds"].astype(str), format="%Y"))
+    out = tsfm.Naive(prediction_length=2).fit(dated).predict()
+    assert out["ds"].tolist() == [pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01")]
+
+
 def test_target_col_and_target_are_one_parameter():
     long = make_long().rename(columns={"y": "load"})
     by_col = tsfm.Naive(prediction_length=2).fit(long, target_col="load").predict()

@@ -258,8 +258,9 @@ def _from_long(df, target, past, future, id_col, time_col, static=()):
             )
         raise ValueError(
             f"column {time_col!r} must hold datetimes (dtype datetime64), got {times.dtype}; "
-            "convert it with pd.to_datetime"
-        )
+            + (NUMBERS_AS_DATES if pd.api.types.is_numeric_dtype(times) else
+               "convert it with pd.to_datetime")
+        )  # fmt: skip
     spec = DataSpec(
         layout="long",
         targets=(target,),
@@ -347,6 +348,7 @@ def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
         offset = _offset_of(freq)
     else:
         offset = _common_offset(indexes, spec, fill_missing)
+    _refuse_numbers_read_as_dates(indexes, offset, spec)
     ids, values, observed, starts, past, future, static = [], [], [], [], [], [], []
     grid = _shared_grid(indexes.values(), offset)
     for sid, frame in frames.items():
@@ -380,6 +382,28 @@ def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
         future_covariates=future or None,
         static=np.array(static) if static else None,
     )
+
+
+#: How to turn numbers into dates: ``pd.to_datetime`` alone reads them as nanoseconds.
+NUMBERS_AS_DATES = (
+    "numbers are not dates, and pd.to_datetime would read them as nanoseconds after 1970. "
+    "Years: pd.to_datetime(values.astype(str), format='%Y'); other numbers: "
+    "pd.to_datetime(values, unit='D', origin=...) or a Series or wide frame with an integer "
+    "index (positions, no dates)"
+)
+
+
+def _refuse_numbers_read_as_dates(indexes: dict, offset, spec: DataSpec) -> None:
+    """Refuse timestamps a sub-millisecond step apart within the first second of 1970: numbers
+    (years, positions) that ``pd.to_datetime`` read as nanoseconds, not a real time axis."""
+    if not isinstance(offset, pd.offsets.Tick) or offset.nanos >= 1_000_000:
+        return
+    for sid, index in indexes.items():
+        if index.tz is None and 0 <= index.asi8[0] and index.asi8[-1] < 1_000_000_000:
+            raise ValueError(
+                f"{_label(spec, sid)}: its timestamps run from {index[0]} to {index[-1]}, "
+                f"{offset.freqstr} apart: {NUMBERS_AS_DATES}"
+            )
 
 
 def _offset_of(freq) -> pd.DateOffset:
