@@ -102,6 +102,15 @@ def test_numbers_read_as_nanoseconds_are_refused_with_the_way_to_dates():
     assert out["ds"].tolist() == [pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01")]
 
 
+def test_a_long_frame_in_a_multiindex_is_told_to_reset_it():
+    stacked = make_long((50, 40)).set_index(["unique_id", "ds"])
+    for data in (stacked, stacked["y"]):
+        with pytest.raises(ValueError, match=r"MultiIndex \(levels \['unique_id', 'ds'\]\).*"
+                           r"df.reset_index\(\)"):  # fmt: skip
+            tsfm.Naive(prediction_length=2).fit(data)
+    assert len(tsfm.Naive(prediction_length=2).fit(stacked.reset_index()).predict()) == 4
+
+
 def test_target_col_and_target_are_one_parameter():
     long = make_long().rename(columns={"y": "load"})
     by_col = tsfm.Naive(prediction_length=2).fit(long, target_col="load").predict()

@@ -479,6 +479,12 @@ def _label(spec: DataSpec, sid) -> str:
 
 
 def _check_index(index, label: str) -> pd.DatetimeIndex:
+    if isinstance(index, pd.MultiIndex):
+        raise ValueError(
+            f"{label}: the index is a MultiIndex (levels {list(index.names)}); a long frame "
+            "holds its ids and timestamps as columns: df.reset_index() (then id_col=, "
+            "time_col= name them if they are not 'unique_id' and 'ds')"
+        )
     if not isinstance(index, pd.DatetimeIndex):
         if index.dtype == object and len({getattr(t, "tzinfo", None) for t in index}) > 1:
             raise ValueError(f"{label}: timestamps mix time zones; convert them to one zone")
