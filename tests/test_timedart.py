@@ -18,7 +18,12 @@ from tsfm.models.tsmixer import TSMixerForecaster
 from tsfm.nn.causal import CausalEncoder, causal_mask, shift_right
 from tsfm.nn.denoising import DenoisingDecoder, decoder_mask
 from tsfm.nn.diffusion import NoiseSchedule
-from tsfm.nn.encoder import CrossAttention, MultiHeadAttention, own_position_attention
+from tsfm.nn.encoder import (
+    CrossAttention,
+    MultiHeadAttention,
+    TransformerEncoder,
+    own_position_attention,
+)
 
 from .conftest import make_wide
 
@@ -112,6 +117,32 @@ def test_own_position_attention_drops_whole_heads_with_the_weight_dropout_rate()
     torch.testing.assert_close(heads.unique(), torch.tensor([0.0, 1 / 0.75]))
     assert float((heads[..., 0] == 0).float().mean()) == pytest.approx(0.25, abs=0.01)
     assert float(out.mean()) == pytest.approx(1.0, abs=0.01)  # the weight's expectation
+
+
+def test_the_encoder_drops_attention_outputs_once_and_weights_at_their_own_rate():
+    """The official layer: x + dropout(attention(x)), the weights dropped inside attention."""
+    encoder = CausalEncoder(10, 8, 2, 16, 2, 0.3, attention_dropout=0.1)
+    for layer in encoder.layers.layers:
+        assert layer.attention.dropout.p == 0.0
+        assert layer.dropout_attention.p == pytest.approx(0.3, abs=2**-16)
+        assert layer.attention.attention_dropout == 0.1
+    patchtst = TransformerEncoder(8, 2, 16, 1, 0.3)  # PatchTST's: the output twice, as its code
+    assert patchtst.layers[0].attention.dropout.p == pytest.approx(0.3, abs=2**-16)
+    assert patchtst.layers[0].attention.attention_dropout == 0.0
+
+
+def test_attention_projections_start_as_torch_multihead_attention():
+    torch.manual_seed(0)
+    ours = CausalEncoder(10, 64, 4, 16, 1, 0.0).layers.layers[0].attention
+    torch.manual_seed(0)
+    reference = torch.nn.MultiheadAttention(64, 4)
+    bound = math.sqrt(6 / (64 + 3 * 64))
+    for weight in (ours.qkv.weight, reference.in_proj_weight):
+        assert float(weight.abs().max()) <= bound
+        assert float(weight.std()) == pytest.approx(bound / math.sqrt(3), rel=0.05)
+    assert not ours.qkv.bias.any() and not ours.out.bias.any()
+    cross = DenoisingDecoder(10, 64, 4, 16, 1, 0.0).layers[0].cross_attention
+    assert float(cross.kv.weight.abs().max()) <= bound and not cross.kv.bias.any()
 
 
 @pytest.mark.parametrize("step", [0, 100, 500, 900])

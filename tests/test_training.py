@@ -225,6 +225,17 @@ def test_batches_per_epoch_bounds_each_epoch():
     assert [h["train_windows"] for h in history] == [48, 48]
 
 
+def test_drop_last_leaves_out_the_incomplete_batch_and_refuses_too_few_windows():
+    windows = _windows()  # 141 windows: 8 full batches of 16 and 13 over
+    assert len(windows) == 141
+    kept = train(_module(), windows, None, TrainConfig(max_epochs=1, batch_size=16, verbose=0))
+    dropped = train(_module(), windows, None, TrainConfig(max_epochs=1, batch_size=16,
+                                                          drop_last=True, verbose=0))  # fmt: skip
+    assert kept[0]["train_windows"] == 141 and dropped[0]["train_windows"] == 128
+    with pytest.raises(ValueError, match="141 training windows are fewer than batch_size=256"):
+        train(_module(), windows, None, TrainConfig(batch_size=256, drop_last=True, verbose=0))
+
+
 # --------------------------------------------------------------------------- checkpoint runs
 
 

@@ -1,7 +1,9 @@
 """The causal patch encoder of autoregressive pretraining (TimeDART, Wang et al., ICML 2025).
 
 Patch tokens get fixed sine/cosine position codes and dropout, then a post-norm Transformer
-(LayerNorm, plain attention so that a mask applies) and a final LayerNorm. Called with
+(LayerNorm, plain attention so that a mask applies; each attention's output dropped out once,
+its weights at ``attention_dropout``, its projections initialised as ``nn.MultiheadAttention``'s,
+as in the official code) and a final LayerNorm. Called with
 :func:`causal_mask` it is causal: the output at patch ``i`` depends on tokens ``0 .. i`` only.
 Autoregressive pretraining feeds it :func:`shift_right` tokens (a start token, then every patch
 but the last), so that position ``i`` summarises the patches before ``i``; fine-tuning calls it
@@ -14,7 +16,7 @@ import torch
 from torch import nn
 
 from tsfm.nn.dropout import FastDropout
-from tsfm.nn.encoder import TransformerEncoder, sinusoidal_positions
+from tsfm.nn.encoder import TransformerEncoder, init_as_torch_attention, sinusoidal_positions
 
 
 def causal_mask(n: int, device=None) -> torch.Tensor:
@@ -45,20 +47,25 @@ class CausalEncoder(nn.Module):
         Transformer width, heads, feed-forward width and depth.
     dropout : float
         After the position codes, on the attention output and in the feed-forward.
+    attention_dropout : float
+        On the attention weights.
     """
 
     def __init__(
-        self, n_patches: int, d_model: int, n_heads: int, d_ff: int, n_layers: int, dropout: float
-    ):
+        self, n_patches: int, d_model: int, n_heads: int, d_ff: int, n_layers: int,
+        dropout: float, attention_dropout: float = 0.0,
+    ):  # fmt: skip
         super().__init__()
         self.register_buffer(
             "positions", sinusoidal_positions(n_patches, d_model), persistent=False
         )
         self.dropout = FastDropout(dropout)
         self.layers = TransformerEncoder(
-            d_model, n_heads, d_ff, n_layers, dropout, "layer", residual_attention=False
-        )
+            d_model, n_heads, d_ff, n_layers, dropout, "layer", residual_attention=False,
+            attention_dropout=attention_dropout,
+        )  # fmt: skip
         self.norm = nn.LayerNorm(d_model)
+        init_as_torch_attention(self)
 
     def forward(self, tokens: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
         tokens = self.dropout(tokens + self.positions[: tokens.shape[1]])

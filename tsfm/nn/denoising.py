@@ -21,7 +21,12 @@ from torch import nn
 
 from tsfm.nn.causal import causal_mask
 from tsfm.nn.dropout import FastDropout
-from tsfm.nn.encoder import CrossAttention, MultiHeadAttention, sinusoidal_positions
+from tsfm.nn.encoder import (
+    CrossAttention,
+    MultiHeadAttention,
+    init_as_torch_attention,
+    sinusoidal_positions,
+)
 
 
 def decoder_mask(n: int, mask_ratio: float, device=None) -> torch.Tensor:
@@ -98,6 +103,7 @@ class DenoisingDecoder(nn.Module):
             DenoisingLayer(d_model, n_heads, d_ff, dropout) for _ in range(n_layers)
         )
         self.norm = nn.LayerNorm(d_model)
+        init_as_torch_attention(self)  # as the official decoder's nn.MultiheadAttention
 
     def forward(self, noisy: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """``noisy (B, N, d_model)`` embedded noised patches and ``context (B, N, d_model)``

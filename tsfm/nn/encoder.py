@@ -115,12 +115,25 @@ class MultiHeadAttention(nn.Module):
 
 class EncoderLayer(nn.Module):
     """Transformer layer: attention and a GELU feed-forward, each with a residual; the norms
-    after each residual (post-norm, PatchTST) or before each block (pre-norm, decoders)."""
+    after each residual (post-norm, PatchTST) or before each block (pre-norm, decoders).
 
-    def __init__(self, d_model, n_heads, d_ff, dropout, norm, residual_attention, pre_norm=False):
+    The attention's output is dropped out twice (PatchTST's projection dropout, then the
+    layer's), or, with ``attention_dropout``, the attention weights at that rate and the
+    output once (``nn.MultiheadAttention(dropout=...)`` in a vanilla Transformer layer).
+    """
+
+    def __init__(
+        self, d_model, n_heads, d_ff, dropout, norm, residual_attention, pre_norm=False,
+        attention_dropout: float | None = None,
+    ):  # fmt: skip
         super().__init__()
         self.pre_norm = pre_norm
-        self.attention = MultiHeadAttention(d_model, n_heads, dropout, residual_attention)
+        if attention_dropout is None:
+            self.attention = MultiHeadAttention(d_model, n_heads, dropout, residual_attention)
+        else:
+            self.attention = MultiHeadAttention(
+                d_model, n_heads, 0.0, residual_attention, attention_dropout=attention_dropout
+            )
         self.dropout_attention = FastDropout(dropout)  # a second one, as the official code has
         self.norm_attention = Norm(d_model, norm)
         self.feed_forward = nn.Sequential(
@@ -148,6 +161,7 @@ class TransformerEncoder(nn.Module):
 
     ``pre_norm=True`` gives the pre-norm stack of decoder-only models (with a final norm);
     ``forward(x, attn_mask)`` takes a boolean mask (e.g. causal) for the non-residual attention.
+    ``attention_dropout``: see :class:`EncoderLayer`.
     """
 
     def __init__(
@@ -160,10 +174,20 @@ class TransformerEncoder(nn.Module):
         norm: str = "batch",
         residual_attention: bool = True,
         pre_norm: bool = False,
+        attention_dropout: float | None = None,
     ):
         super().__init__()
         self.layers = nn.ModuleList(
-            EncoderLayer(d_model, n_heads, d_ff, dropout, norm, residual_attention, pre_norm)
+            EncoderLayer(
+                d_model,
+                n_heads,
+                d_ff,
+                dropout,
+                norm,
+                residual_attention,
+                pre_norm,
+                attention_dropout,
+            )  # fmt: skip
             for _ in range(n_layers)
         )
         self.final_norm = Norm(d_model, norm) if pre_norm else None
@@ -211,6 +235,26 @@ class CrossAttention(nn.Module):
         values = F.linear(keys, self.kv.weight[d:], self.kv.bias[d:])
         context = own_position_attention(values, self.n_heads, weight_dropout(self))
         return self.dropout(self.out(context))
+
+
+def init_as_torch_attention(module: nn.Module) -> None:
+    """Initialise every attention in ``module`` as ``nn.MultiheadAttention`` does: the query,
+    key and value projections as one Xavier-uniform ``(3 d_model, d_model)`` matrix, their
+    biases and the output projection's bias zero (the output weight keeps its default)."""
+    for attention in module.modules():
+        if isinstance(attention, MultiHeadAttention):
+            projections = [attention.qkv]
+        elif isinstance(attention, CrossAttention):
+            projections = [attention.q, attention.kv]
+        else:
+            continue
+        d = attention.out.in_features
+        bound = math.sqrt(6.0 / (d + 3 * d))  # Xavier-uniform of the joint (3d, d) matrix
+        with torch.no_grad():
+            for linear in projections:
+                linear.weight.uniform_(-bound, bound)
+                linear.bias.zero_()
+            attention.out.bias.zero_()
 
 
 def own_position_attention(values: torch.Tensor, n_heads: int, dropout: float) -> torch.Tensor:

@@ -105,6 +105,10 @@ class TrainConfig:
     batches_per_epoch : int or None
         Steps per epoch, each on a fresh random draw of windows (as gluonts'
         ``num_batches_per_epoch``); None: one pass over every training window.
+    drop_last : bool
+        In a pass over every training window, leave out the last incomplete batch (a random
+        remainder, drawn anew each epoch), as the official LTSF training loaders do
+        (``drop_last=True``); False trains on it too.
     learning_rate : float
         Peak learning rate.
     lr_schedule : str
@@ -161,6 +165,7 @@ class TrainConfig:
     max_epochs: int = param(100, Integer(0))
     batch_size: int = param(128, POSITIVE)
     batches_per_epoch: int | None = param(None, POSITIVE | None)
+    drop_last: bool = param(False, FLAG)
     learning_rate: float = param(1e-4, Real(0, None, closed="neither"))
     lr_schedule: str = param("constant", OneOf(SCHEDULES))
     pct_start: float = param(0.3, Real(0, 1, closed="neither"))

@@ -138,7 +138,7 @@ def train(
     if world > 1:
         model = nn.parallel.DistributedDataParallel(module)
     optimizer = make_optimizer(module, cfg)
-    steps = cfg.batches_per_epoch or math.ceil(len(train_windows) / cfg.batch_size)
+    steps = cfg.batches_per_epoch or _steps_per_pass(len(train_windows), cfg)
     state = {"epoch": 0, "best_val": math.inf, "bad_epochs": 0, "history": []}
     best_weights = None
     path = Path(cfg.checkpoint_dir) / CHECKPOINT if cfg.checkpoint_dir else None
@@ -343,6 +343,19 @@ def _digest(windows) -> str | None:
         elif isinstance(value, (int, float, str, bool)):
             h.update(f"{name}={value!r}".encode())
     return h.hexdigest()
+
+
+def _steps_per_pass(n_windows: int, cfg: TrainConfig) -> int:
+    """Optimiser steps of one pass over ``n_windows`` (without the last incomplete batch when
+    ``cfg.drop_last``)."""
+    if not cfg.drop_last:
+        return math.ceil(n_windows / cfg.batch_size)
+    if n_windows < cfg.batch_size:
+        raise ValueError(
+            f"drop_last=True leaves no batch: {n_windows} training windows are fewer than "
+            f"batch_size={cfg.batch_size}; lower batch_size or set drop_last=False"
+        )
+    return n_windows // cfg.batch_size
 
 
 def _check_resume(path: Path, saved: str | None, current: str) -> None:
