@@ -386,9 +386,9 @@ BAD_SAVES = {
                           r"config.json: PatchTSTForecaster: patch_len=0 is not allowed"),
     "unknown parameter": (lambda f: _edit_config(f, '"patch_len": 8', '"patch_size": 8'),
                           r"config.json: .*unknown hyperparameters \['patch_size'\]"),
-    "other shape, no manifest": (
+    "edited, manifest removed": (
         lambda f: _edit_config(f, '"d_model": 8', '"d_model": 16', manifest=False),
-        "state.safetensors does not fit config.json"),
+        "no manifest.json, so its files cannot be checked"),
     "weights of another model": (_other_weights, "state.safetensors does not fit config.json"),
 }  # fmt: skip
 
@@ -398,7 +398,7 @@ def test_a_damaged_or_changed_save_is_refused_naming_the_file(saved, case):
     change, message = BAD_SAVES[case]
     folder = _variant(saved, case.replace(" ", "_"), change)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "no manifest": loads with a warning, then fails
+        warnings.simplefilter("ignore")
         with pytest.raises((ValueError, FileNotFoundError), match=message):
             BaseForecaster.load(folder)
 

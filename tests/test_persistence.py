@@ -94,11 +94,14 @@ def test_an_edited_config_is_refused_naming_the_file(saved, tmp_path):
         BaseForecaster.load(path)
 
 
-def test_a_folder_without_manifest_loads_with_a_warning(saved, tmp_path):
+def test_a_folder_without_manifest_is_refused_unless_allowed(saved, tmp_path):
+    """An edited config.json with its manifest deleted must not load silently."""
     path = _copy(saved, tmp_path)
     (path / MANIFEST).unlink()
+    with pytest.raises(ValueError, match="copy: no manifest.json, .* allow_unverified=True"):
+        BaseForecaster.load(path)
     with pytest.warns(UserWarning, match="no manifest.json .* cannot be checked"):
-        loaded = BaseForecaster.load(path)
+        loaded = BaseForecaster.load(path, allow_unverified=True)
     pd.testing.assert_frame_equal(loaded.predict(), saved[1])
 
 
@@ -109,10 +112,10 @@ def test_damaged_files_without_manifest_get_messages_naming_them(saved, tmp_path
     config["params"]["d_model"] = 16  # another architecture than the saved weights'
     (path / "config.json").write_text(json.dumps(config))
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="safetensors does not fit"):
-        BaseForecaster.load(path)
+        BaseForecaster.load(path, allow_unverified=True)
     (path / "config.json").write_text(json.dumps(config)[:200])  # truncated
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="config.json: not valid"):
-        BaseForecaster.load(path)
+        BaseForecaster.load(path, allow_unverified=True)
     with pytest.raises(FileNotFoundError, match="no config.json"):
         BaseForecaster.load(tmp_path)
 
@@ -150,6 +153,15 @@ def test_a_config_with_unknown_or_missing_keys_is_refused(saved, tmp_path, chang
     _rewrite_config(path, change)
     with pytest.raises(ValueError, match=r"config\.json: .*" + message):
         BaseForecaster.load(path)
+
+
+def test_a_folder_saved_before_a_hyperparameter_existed_loads_as_it_was_trained(saved, tmp_path):
+    """drop_last came after format 1: an older folder trained without it, and loads so."""
+    path = _copy(saved, tmp_path)
+    _rewrite_config(path, lambda c: c["params"].pop("drop_last"))
+    model = BaseForecaster.load(path)
+    assert model.drop_last is False
+    pd.testing.assert_frame_equal(model.predict(), saved[1])
 
 
 def test_another_class_folder_is_refused(tmp_path):

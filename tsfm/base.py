@@ -58,6 +58,9 @@ SEASON = POSITIVE | None
 CONFIG, STATE = "config.json", "state.safetensors"
 #: The keys of a saved ``config.json``, every one required and no other allowed.
 CONFIG_KEYS = ("format_version", "class", "params", "fill_missing", "panel", "fitted")
+#: Hyperparameters added since folders of this format were first saved, each with the value
+#: that trains as those folders were trained: a folder without one loads with that value.
+ADDED_PARAMS = {"drop_last": False}
 
 
 def _unrouted(method) -> dict:
@@ -523,17 +526,18 @@ class BaseForecaster(BaseEstimator):
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> BaseForecaster:
+    def load(cls, path: str | Path, *, allow_unverified: bool = False) -> BaseForecaster:
         """Load a forecaster written by :meth:`save`. Only registered tsfm classes are built.
 
         Every file read is first checked against the sha256 recorded in ``manifest.json`` at
-        save (a changed or damaged file is refused, naming it); a folder saved before manifests
-        existed loads with a warning.
+        save (a changed or damaged file is refused, naming it). A folder without manifest
+        (saved before manifests existed, or with its manifest removed) is refused unless
+        ``allow_unverified=True``, which loads it with a warning.
         """
         path = Path(path)
         if not (path / CONFIG).exists():
             raise FileNotFoundError(f"{path}: no {CONFIG}; not a folder written by save()")
-        check_manifest(path, [CONFIG, STATE])
+        check_manifest(path, [CONFIG, STATE], allow_unverified=allow_unverified)
         config = read_json(path / CONFIG)
         if config.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported format_version {config.get('format_version')}")
@@ -547,11 +551,13 @@ class BaseForecaster(BaseEstimator):
         klass = _forecaster_class(config["class"])
         if klass is None or not issubclass(klass, cls):
             raise ValueError(f"{path}: {config['class']!r} is not a {cls.__name__} class of tsfm")
+        names = klass._get_param_names()
+        params = {**{k: v for k, v in ADDED_PARAMS.items() if k in names}, **config["params"]}
         try:
-            model = klass(**config["params"])
+            model = klass(**params)
         except (TypeError, ValueError) as error:  # a hand-edited config.json
             raise ValueError(f"{path / CONFIG}: {error}") from error
-        absent = sorted(set(klass._get_param_names()) - set(config["params"]))
+        absent = sorted(set(names) - set(params))
         if absent:  # a default in their place would be another model than the one saved
             raise ValueError(
                 f"{path / CONFIG}: hyperparameters {absent} of {klass.__name__} are missing"

@@ -48,7 +48,9 @@ def write_manifest(folder: str | Path, names: Iterable[str]) -> Path:
     return path
 
 
-def check_manifest(folder: str | Path, names: Iterable[str]) -> None:
+def check_manifest(
+    folder: str | Path, names: Iterable[str], *, allow_unverified: bool = False
+) -> None:
     """Check each file ``names`` of ``folder`` against its sha256 in ``manifest.json``.
 
     Parameters
@@ -57,6 +59,9 @@ def check_manifest(folder: str | Path, names: Iterable[str]) -> None:
         A folder written with :func:`write_manifest`.
     names : iterable of str
         The files about to be read.
+    allow_unverified : bool
+        Accept a folder without manifest (saved before manifests existed), with a warning;
+        by default it is refused, since its files cannot be checked.
 
     Raises
     ------
@@ -64,15 +69,23 @@ def check_manifest(folder: str | Path, names: Iterable[str]) -> None:
         Naming a file that is absent.
     ValueError
         Naming the file whose sha256 differs from the manifest's or that the manifest does not
-        list, or the manifest itself when it is not valid.
+        list, or the manifest itself when it is not valid; naming the folder when it has no
+        manifest and ``allow_unverified`` is False.
 
     Warns
     -----
     UserWarning
-        When ``folder`` has no manifest (saved before manifests existed): nothing is checked.
+        When ``folder`` has no manifest and ``allow_unverified``: nothing is checked.
     """
     folder = Path(folder)
     path = folder / MANIFEST
+    if not path.exists() and not allow_unverified:
+        raise ValueError(
+            f"{folder}: no {MANIFEST}, so its files cannot be checked for changes or damage "
+            "(a folder saved by a tsfm before saved files were checksummed, or one whose "
+            "manifest was removed); refusing to load it. If you trust its files, load it with "
+            "allow_unverified=True and save it again to add a manifest"
+        )
     if not path.exists():
         warnings.warn(
             f"{folder}: no {MANIFEST} (saved by a tsfm before saved files were checksummed), so "
