@@ -289,6 +289,16 @@ def test_bad_quantiles_are_named(cls, quantiles):
         model.predict(quantiles=quantiles)
 
 
+def test_quantile_levels_from_arithmetic_name_their_columns_as_written():
+    """np.arange(0.1, 1, 0.2) holds 0.30000000000000004: its column is still q0.3."""
+    out = (
+        tsfm.Naive(prediction_length=2)
+        .fit(make_series(30))
+        .predict(quantiles=np.arange(0.1, 1, 0.2))
+    )
+    assert list(out.columns) == ["mean", "q0.1", "q0.3", "q0.5", "q0.7", "q0.9"]
+
+
 BAD_EVALUATE = [
     ({"test_size": 0}, "test_size=0 is not allowed"),
     ({"test_size": 2.5}, "test_size=2.5 is not allowed"),

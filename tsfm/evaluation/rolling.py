@@ -31,7 +31,8 @@ LEVEL = Real(0, 1, closed="neither")
 
 def quantile_levels(quantiles) -> list[float] | None:
     """``quantiles=`` checked: None, or a non-empty sequence of levels strictly between 0 and
-    1, returned as floats (a repeated level once)."""
+    1, returned as floats (a repeated level once) rounded to 12 significant digits, so that
+    ``np.arange(0.1, 1, 0.2)`` names its columns ``q0.3``, not ``q0.30000000000000004``."""
     if quantiles is None:
         return None
     if isinstance(quantiles, (str, bytes)) or not isinstance(
@@ -43,7 +44,7 @@ def quantile_levels(quantiles) -> list[float] | None:
     levels = list(quantiles)
     if not levels or not all(LEVEL.accepts(q) for q in levels):
         raise ValueError(f"quantiles must be levels strictly between 0 and 1, got {levels}")
-    return list(dict.fromkeys(float(q) for q in levels))
+    return list(dict.fromkeys(float(f"{float(q):.12g}") for q in levels))
 
 
 def timestamp_of(value, name: str) -> pd.Timestamp:
