@@ -270,6 +270,7 @@ def _from_long(df, target, past, future, id_col, time_col, static=()):
         time_col=time_col,
         static_covariates=static,
     )
+    _check_output_names(["mean", *(c for c in (id_col, time_col) if _is_quantile_name(c))], spec)
     _check_ids(df[id_col], id_col)
     frames = {}  # keyed by the ids as given: 1 and "1" are two series, 0 stays an int
     codes, uniques = pd.factorize(df[id_col].to_numpy())  # groupby would make 0 and 1.0 floats
@@ -706,9 +707,20 @@ def to_frame(panel: Panel, outputs: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(data, index=index, columns=columns)
 
 
+def _is_quantile_name(name) -> bool:
+    """Whether ``name`` is how a forecast names a quantile column (``q0.1``)."""
+    if not isinstance(name, str) or not name.startswith("q"):
+        return False
+    try:
+        return 0 < float(name[1:]) < 1
+    except ValueError:
+        return False
+
+
 def _check_output_names(names: list[str], spec: DataSpec) -> None:
     """Refuse outputs named like the long frame's id or time column: the forecast column would
-    overwrite the series ids or the timestamps."""
+    overwrite the series ids or the timestamps. Checked at fit too (the point forecast is
+    always ``mean``; quantiles ``q<level>``), before any training."""
     for role, column, usual in (("id", spec.id_col, ID_COL), ("time", spec.time_col, TIME_COL)):
         if column in names:
             raise ValueError(
