@@ -217,6 +217,8 @@ def test_short_contexts_predict_and_short_training_series_are_named():
     assert len(out) == 12 and np.isfinite(out["mean"]).all()
     with pytest.raises(ValueError, match=r"too short for training.*'s1' \(50\)"):
         PatchTSTForecaster(**params).fit(make_long(lengths=(200, 50)))
+    with pytest.raises(ValueError, match=r"the input is too short for training.*got 50\."):
+        PatchTSTForecaster(**params).fit(make_wide(50, 2))  # no internal series name shown
 
 
 def test_batches_per_epoch_bounds_each_epoch():

@@ -158,6 +158,11 @@ class Panel:
     def check_min_length(self, min_length: int, what: str) -> None:
         """Raise a ValueError naming every series shorter than ``min_length``."""
         short = [(sid, n) for sid, n in zip(self.ids, self.lengths) if n < min_length]
+        if short and self.spec.layout == "wide":  # one series, its columns the channels
+            raise ValueError(
+                f"the input is too short for {what}: need at least {min_length} time steps "
+                f"(rows), got {short[0][1]}."
+            )
         if short:
             listed = ", ".join(f"{sid!r} ({n})" for sid, n in short[:5])
             more = f" and {len(short) - 5} more" if len(short) > 5 else ""
