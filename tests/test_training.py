@@ -378,3 +378,26 @@ def test_a_loss_that_is_not_a_mean_over_windows_gets_its_batch_whole(monkeypatch
     from tsfm.models.sundial import Sundial
 
     assert Combo.batch_mean_loss is False and Sundial.batch_mean_loss is False
+
+
+def test_default_threads_respect_a_limit_set_for_the_process():
+    """joblib's workers (and OMP_NUM_THREADS) limit torch's threads; fit must not raise them
+    (more threads than free cores: every parallel step waits for a descheduled thread)."""
+    from joblib import Parallel, delayed
+
+    def threads_before_and_inside_fit(_):
+        from tsfm.models.neural import torch_threads
+
+        before = torch.get_num_threads()
+        with torch_threads(None):
+            return before, torch.get_num_threads()
+
+    workers = Parallel(n_jobs=2)(delayed(threads_before_and_inside_fit)(i) for i in range(2))
+    assert all(inside == limit for limit, inside in workers)
+    assert all(limit <= max(os.cpu_count() // 2, 1) for limit, _ in workers)  # joblib's share
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert threads_before_and_inside_fit(0) == (1, 1)
+    finally:
+        torch.set_num_threads(before)

@@ -90,12 +90,18 @@ def _generated_init(fields: list[dataclasses.Field], overrides: dict):
 
 @contextmanager
 def torch_threads(n: int | None):
-    """Run with ``n`` torch threads (default: the cores this process may use), freed memory
-    kept for reuse (:mod:`tsfm.training.allocator`)."""
+    """Run with ``n`` torch threads, freed memory kept for reuse
+    (:mod:`tsfm.training.allocator`).
+
+    The default is torch's own thread count (``OMP_NUM_THREADS`` when set; joblib's workers
+    get their share of the cores this way), at most the cores this process may use: more
+    threads than free cores make every parallel step wait for a descheduled thread (a tiny
+    model trained 50 times slower beside another busy process here).
+    """
     retain_freed_memory()
     before = torch.get_num_threads()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    torch.set_num_threads(n or cores or 1)
+    torch.set_num_threads(n or min(before, cores or before) or 1)
     try:
         yield
     finally:

@@ -140,7 +140,9 @@ class TrainConfig:
     verbose : int or bool
         0 silent; 1 a progress bar over epochs.
     n_threads : int or None
-        torch threads while fitting and predicting; default the cores this process may use.
+        torch threads while fitting and predicting; default torch's own count (which
+        ``OMP_NUM_THREADS`` sets, and joblib sets in its workers), at most the cores this
+        process may use.
     checkpoint_dir : str or None
         Write a checkpoint after every epoch; a later ``fit`` with the same settings resumes
         from it (an interrupted fit continues where it stopped). The checkpoint records the
