@@ -150,3 +150,15 @@ def test_as_timestamps_leaves_timestamps_alone():
     long = make_long()
     same, periods = as_timestamps(long, "ds")
     assert same is long and periods is None
+
+
+def test_daily_local_time_keeps_midnight_across_daylight_saving():
+    # pandas adds 24 hours per Day: after the March change midnight would become 01:00
+    index = pd.date_range("2024-03-01", periods=20, freq="D", tz="US/Eastern")
+    series = pd.Series(np.arange(20.0), index=index)
+    midnight = pd.date_range("2024-03-21", periods=2, freq="D", tz="US/Eastern")
+    out = tsfm.Naive(prediction_length=2).fit(series).predict()
+    assert out.index.equals(midnight)
+    result = tsfm.backtest(tsfm.Naive(), series, 2, n_windows=2)
+    assert (result.forecasts["ds"].dt.hour == 0).all()
+    assert (result.forecasts["cutoff"].dt.hour == 0).all()

@@ -20,6 +20,18 @@ LAYOUTS = ("series", "wide", "long")
 ID_COL, TIME_COL, TARGET_COL = "unique_id", "ds", "y"
 
 
+def shift(stamp: pd.Timestamp, k: int, freq: pd.DateOffset) -> pd.Timestamp:
+    """``stamp + k * freq``, stepping as :func:`pd.date_range` does.
+
+    For a time-zone-aware ``stamp`` and a daily frequency, pandas' ``stamp + k * Day`` adds
+    ``24 k`` hours, so that across a daylight-saving change midnight becomes 01:00 or 23:00;
+    ``pd.date_range`` (the series' own timestamps) keeps the wall-clock time, and so does this.
+    """
+    if stamp.tz is not None and isinstance(freq, pd.offsets.Day):
+        return (stamp.tz_localize(None) + int(k) * freq).tz_localize(stamp.tz)
+    return stamp + int(k) * freq
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """Column roles and input layout, JSON-serialisable.
@@ -145,9 +157,9 @@ class Panel:
 
     def future_index(self, i: int, horizon: int) -> pd.DatetimeIndex:
         """The ``horizon`` timestamps right after series ``i``."""
-        last = self.starts[i] + (len(self.values[i]) - 1) * self.freq
+        last = shift(self.starts[i], len(self.values[i]) - 1, self.freq)
         try:
-            return pd.date_range(last + self.freq, periods=horizon, freq=self.freq)
+            return pd.date_range(shift(last, 1, self.freq), periods=horizon, freq=self.freq)
         except (pd.errors.OutOfBoundsDatetime, OverflowError):
             raise ValueError(
                 f"series {self.ids[i]!r}: {horizon} steps of {self.freq.freqstr} after {last} run "
@@ -198,7 +210,7 @@ class Panel:
             ids=[self.ids[i] for i in series],
             values=cut(self.values),
             observed=cut(self.observed),
-            starts=[self.starts[i] + int(a) * self.freq for i, a in zip(series, starts)],
+            starts=[shift(self.starts[i], a, self.freq) for i, a in zip(series, starts)],
             freq=self.freq,
             spec=self.spec,
             past_covariates=cut(self.past_covariates),
@@ -233,7 +245,7 @@ class Panel:
         starts = []
         for s, v in zip(self.starts, self.values):
             first = range(len(v))[start:stop]
-            starts.append(s + (first.start if len(first) else 0) * self.freq)
+            starts.append(shift(s, first.start if len(first) else 0, self.freq))
         return Panel(
             ids=list(self.ids),
             values=cut(self.values),

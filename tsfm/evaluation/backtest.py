@@ -27,7 +27,7 @@ from joblib import Parallel, delayed, parallel_config
 from sklearn.base import clone
 
 from tsfm.data.frames import to_panel
-from tsfm.data.panel import ID_COL, TIME_COL, Panel, object_array
+from tsfm.data.panel import ID_COL, TIME_COL, Panel, object_array, shift
 from tsfm.evaluation import metrics as M
 from tsfm.evaluation.conformal import calibrated_outputs, min_windows
 from tsfm.evaluation.rolling import (
@@ -358,7 +358,7 @@ def _skip(name, panel, i, origin, reason) -> dict:
     if origin is None or origin < 1:
         cutoff = pd.NaT
     else:
-        cutoff = panel.starts[i] + (int(origin) - 1) * panel.freq
+        cutoff = shift(panel.starts[i], int(origin) - 1, panel.freq)
     return {"model": name, "unique_id": panel.ids[i], "cutoff": cutoff, "reason": reason}
 
 
@@ -485,10 +485,12 @@ def _assemble(panel, jobs, outputs, skipped, horizon, step, season_length, quant
 
 
 def _shift(stamps: pd.DatetimeIndex, k: np.ndarray, freq) -> pd.DatetimeIndex:
-    """``stamps + k * freq`` elementwise (vectorised for fixed-length frequencies)."""
-    if isinstance(freq, pd.offsets.Tick):
+    """``stamps + k * freq`` elementwise, as :func:`tsfm.data.panel.shift` (vectorised for
+    fixed-length frequencies)."""
+    daily_with_zone = stamps.tz is not None and isinstance(freq, pd.offsets.Day)
+    if isinstance(freq, pd.offsets.Tick) and not daily_with_zone:
         return stamps + pd.to_timedelta(k * pd.Timedelta(freq).value, unit="ns")
-    return pd.DatetimeIndex([t + int(j) * freq for t, j in zip(stamps, k)])
+    return pd.DatetimeIndex([shift(t, j, freq) for t, j in zip(stamps, k)])
 
 
 def window_metrics(y, out, w, c, history, season_length, quantiles) -> dict:
