@@ -67,6 +67,12 @@ def test_column_roles_are_explicit(wide):
         to_panel(wide, target="ch2", past_covariates=["ch0"])
     with pytest.raises(ValueError, match=r"covariate columns \['nope'\] are not in the input"):
         to_panel(wide, past_covariates=["nope"])
+    # one name as a string is that column, not its letters ['c', 'h', '0']
+    one = to_panel(
+        wide, target="ch2", past_covariates="ch0", future_covariates="ch1", calendar="hour"
+    )
+    assert one.spec.past_covariates == ("ch0",) and one.spec.future_covariates == ("ch1",)
+    assert one.spec.calendar == ("hour",)
 
 
 def test_timezones_kept_and_checked(wide):

@@ -71,7 +71,7 @@ def to_panel(
         See the module docstring for the three accepted shapes.
     target : str or list of str, optional
         Target columns. Wide default: every column not named as a covariate. Long default: ``"y"``.
-    past_covariates, future_covariates : list of str, optional
+    past_covariates, future_covariates : str or list of str, optional
         Covariate columns known up to the forecast origin, and over the horizon too.
     id_col, time_col : str
         Column names of a long frame's series ids and timestamps (default ``"unique_id"`` and
@@ -85,10 +85,10 @@ def to_panel(
         Missing-value policy (module docstring).
     spec : DataSpec, optional
         Roles recorded at fit time; new input must carry the same targets and covariates.
-    calendar : list of str, optional
+    calendar : str or list of str, optional
         Calendar features (e.g. ``["hour", "dayofweek", "month"]``) added as future covariates
         derived from the timestamps (:mod:`tsfm.data.future`).
-    static_covariates : list of str, optional
+    static_covariates : str or list of str, optional
         Long frames: columns with one value per series (constant over its rows).
 
     Raises
@@ -106,6 +106,10 @@ def to_panel(
                 f"target={target!r} and target_col={target_col!r} both name the target; give one"
             )
         target = target_col
+    past_covariates, future_covariates, calendar, static_covariates = (
+        (names,) if isinstance(names, str) else names  # one name, not its letters
+        for names in (past_covariates, future_covariates, calendar, static_covariates)
+    )
     if spec is not None:
         target = list(spec.targets) if spec.layout != "series" else None
         past_covariates, future_covariates = spec.past_covariates, spec.future_covariates
