@@ -150,6 +150,34 @@ def test_bad_arguments_are_named():
         bad = data.copy()
         bad.loc[3, "y"] = np.nan
         tsfm.backtest(tsfm.Naive(), bad, 5, n_windows=1)
+    with pytest.raises(ValueError, match=r"train_size=30 bounds .*window='sliding' only"):
+        tsfm.backtest(tsfm.Naive(), data, 5, n_windows=1, train_size=30)  # was ignored
+    with pytest.raises(ValueError, match="a series is named 'overall'"):
+        named = data.assign(unique_id="overall")  # was merged with the mean over series
+        tsfm.backtest(tsfm.Naive(), named, 5, n_windows=1)
+
+
+class FailsAbove(tsfm.Naive):
+    """Naive, except that it raises on a context above 15."""
+
+    def _predict_batch(self, context, mask, horizon, quantiles):
+        if np.nanmax(context) > 15:
+            raise FloatingPointError("overflow")
+        return super()._predict_batch(context, mask, horizon, quantiles)
+
+
+def test_a_failing_model_is_named_with_its_series():
+    data = make_long((60, 60))
+    data.loc[data["unique_id"] == "s1", "y"] += 100
+    with pytest.raises(RuntimeError, match=r"FailsAbove failed .* series 's0', 's1': .*overflow"):
+        tsfm.backtest([tsfm.Naive(), FailsAbove()], data, 5, n_windows=2)
+
+
+def test_wide_frame_skips_are_named_by_column():
+    wide = make_wide(30, channels=2)
+    result = tsfm.backtest(tsfm.SeasonalNaive(24), wide, 5, n_windows=2)
+    assert sorted(result.skipped["unique_id"]) == ["ch0", "ch1"]  # was the internal 'series'
+    assert set(result.forecasts["unique_id"]) == {"ch0", "ch1"}
 
 
 def test_leaderboard_ranks_relative_scores_and_dm():

@@ -463,7 +463,7 @@ def test_bad_backtest_arguments_are_named(arguments, message):
 @pytest.mark.parametrize(
     ("models", "message"),
     [
-        ("naive", "model 'str' is a str, not a tsfm forecaster"),
+        ("naive", r"model 'naive' is the string 'naive'.*build_model\('naive'"),
         ([], "models is empty"),
         ({}, "models is empty"),
         (tsfm.Naive, r"is the class Naive; pass an instance: Naive\(\)"),

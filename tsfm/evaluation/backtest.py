@@ -187,6 +187,11 @@ def backtest(
     check_params("backtest", arguments, ARGUMENTS)
     if window == "sliding" and not train_size:
         raise ValueError("window='sliding' needs train_size= (rows of history per window)")
+    if window == "expanding" and train_size is not None:
+        raise ValueError(
+            f"train_size={train_size} bounds the history of window='sliding' only; the default "
+            "window='expanding' uses all of it: pass window='sliding' too, or drop train_size"
+        )
     if start is not None and not isinstance(start, (int, np.integer)):
         start = timestamp_of(start, "start")
     quantiles = quantile_levels(quantiles)
@@ -198,6 +203,7 @@ def backtest(
         calendar=calendar, static_covariates=static_covariates, freq=freq,
         fill_missing=fill_missing, id_col=id_col, time_col=time_col, target_col=target_col,
     )  # fmt: skip
+    _refuse_overall_id(panel)
     for name, model in named.items():
         if _usable(panel, model).spec.n_future and model._future_rows(horizon) != horizon:
             raise ValueError(
@@ -219,16 +225,16 @@ def backtest(
             "windows or an earlier start"
         )
     calls = []
-    for _, model, series, origins, fit in jobs:
+    for name, model, series, origins, fit in jobs:
         members = np.unique(series)  # the job's series, in panel order
         position = np.searchsorted(members, series)
         fit_stops = None
         if fit:  # global model: each member's history up to its first cutoff in the job
             fit_stops = np.array([origins[position == k].min() for k in range(len(members))])
         calls.append(
-            delayed(_run_job)(
-                model, panel.take(members), position, origins, fit_stops, horizon, quantiles,
-                train_size if window == "sliding" else None,
+            delayed(_run_named)(
+                name, model, panel.take(members), position, origins, fit_stops, horizon,
+                quantiles, train_size if window == "sliding" else None,
             )
         )  # fmt: skip
     if backend is not None and n_jobs is None:
@@ -244,6 +250,18 @@ def backtest(
         }
         _warn_blank_intervals(result)
     return result
+
+
+def _refuse_overall_id(panel: Panel) -> None:
+    """Refuse a series (a wide frame: a column) named ``overall``, the name of the result's
+    rows of means over series, which it would be mistaken for."""
+    names = panel.ids if panel.spec.layout == "long" else panel.spec.targets
+    if any(isinstance(name, str) and name == "overall" for name in names):
+        what = "a series" if panel.spec.layout == "long" else "a column"
+        raise ValueError(
+            f"{what} is named 'overall', as the rows of result.metrics that average over "
+            "series (unique_id == 'overall'); rename it (e.g. 'overall_series')"
+        )
 
 
 def _warn_blank_intervals(result: BacktestResult) -> None:
@@ -274,12 +292,18 @@ def _named(models) -> dict:
     else:
         named, counts = {}, {}
         for model in models if isinstance(models, (list, tuple)) else [models]:
-            base = type(model).__name__
+            base = model if isinstance(model, str) else type(model).__name__
             counts[base] = counts.get(base, 0) + 1
             named[base if counts[base] == 1 else f"{base}#{counts[base]}"] = model
     if not named:
         raise ValueError("models is empty: give a forecaster, a list or a dict of them")
     for name, model in named.items():
+        if isinstance(model, str):
+            raise TypeError(
+                f"model {name!r} is the string {model!r}, not a forecaster: pass one (e.g. "
+                f"tsfm.ETS()), or build it from its catalog name (tsfm models lists them) with "
+                f"tsfm.catalog.build_model({model!r}, {{}}, horizon)"
+            )
         if isinstance(model, type):
             klass = model.__name__
             raise TypeError(f"model {name!r} is the class {klass}; pass an instance: {klass}()")
@@ -331,14 +355,14 @@ def _plan(name, model, panel, cutoffs, every):
     for i, origins in enumerate(cutoffs):
         if len(origins) == 0:
             reason = f"{panel.lengths[i]} rows: no complete window after the first cutoff"
-            skipped.append(_skip(name, panel, i, None, reason))
+            skipped += _skip(name, panel, i, None, reason)
         for k, origin in enumerate(origins):
             if origin < need:
                 reason = (
                     f"{max(origin, 0)} rows before the cutoff; {type(model).__name__} needs "
                     f"at least {need}"
                 )
-                skipped.append(_skip(name, panel, i, origin, reason))
+                skipped += _skip(name, panel, i, origin, reason)
             else:
                 kept.append((i, k, origin))
     if not kept:
@@ -354,15 +378,35 @@ def _plan(name, model, panel, cutoffs, every):
     return [(series[g], origin[g], True) for g in (group == v for v in np.unique(group))], skipped
 
 
-def _skip(name, panel, i, origin, reason) -> dict:
+def _skip(name, panel, i, origin, reason) -> list[dict]:
+    """Rows of ``skipped`` for one window: one per series, or per column of a wide frame (the
+    ``unique_id`` of its forecasts and metrics)."""
     if origin is None or origin < 1:
         cutoff = pd.NaT
     else:
         cutoff = shift(panel.starts[i], int(origin) - 1, panel.freq)
-    return {"model": name, "unique_id": panel.ids[i], "cutoff": cutoff, "reason": reason}
+    ids = [panel.ids[i]] if panel.spec.layout == "long" else list(panel.spec.targets)
+    return [{"model": name, "unique_id": sid, "cutoff": cutoff, "reason": reason} for sid in ids]
 
 
 # ---------------------------------------------------------------------------- one job
+
+
+def _run_named(name: str, model, panel: Panel, *args):
+    """:func:`_run_job`, its errors naming the model and the job's series (a failure stops the
+    backtest: no window is dropped in silence)."""
+    try:
+        return _run_job(model, panel, *args)
+    except Exception as error:
+        long = panel.spec.layout == "long"
+        ids = panel.ids if long else panel.spec.targets
+        listed = ", ".join(map(repr, ids[:3])) + (
+            f" and {len(ids) - 3} more" if len(ids) > 3 else ""
+        )
+        raise RuntimeError(
+            f"{name} failed in a job over {'series' if long else 'the columns'} {listed}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, train_size):
