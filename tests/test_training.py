@@ -188,6 +188,36 @@ def _ddp_worker(rank, world, port, out_dir):
     dist.destroy_process_group()
 
 
+def _ddp_pretraining_worker(rank, world, port, out_dir):
+    import torch.distributed as dist
+
+    from tsfm import TimeDARTForecaster
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    model = TimeDARTForecaster(
+        context_length=48, prediction_length=12, patch_len=8, stride=8, d_model=8, n_heads=2,
+        d_ff=16, n_layers=1, max_epochs=2, batch_size=8, batches_per_epoch=3, n_threads=1,
+        verbose=0,
+    )  # fmt: skip
+    model.pretrain(make_wide(150, 2, 0))  # both objectives leave parameters without gradient
+    model.pretrain(make_wide(150, 2, 0), method="masked")
+    if rank == 0:
+        torch.save(model.pretrained_backbone_, os.path.join(out_dir, "backbone.pt"))
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_ddp_pretraining_trains_modules_with_parameters_left_without_gradient(tmp_path):
+    """TimeDART's decoder never reads its cross-attention queries (mask_ratio 1), and
+    pretraining never reads the forecasting head: DDP must not wait for their gradients."""
+    torch.multiprocessing.spawn(
+        _ddp_pretraining_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True
+    )
+    backbone = torch.load(tmp_path / "backbone.pt", weights_only=True)
+    assert all(torch.isfinite(v).all() for v in backbone.values())
+
+
 @pytest.mark.slow
 def test_ddp_with_two_gloo_processes_matches_one_process(tmp_path):
     """Data parallel over two CPU processes, each computing its share in micro-batches, equals

@@ -136,7 +136,9 @@ def train(
     generator = torch.Generator().manual_seed(cfg.random_state)
     model = module
     if world > 1:
-        model = nn.parallel.DistributedDataParallel(module)
+        # Some parameters get no gradient in some modules (a pretraining objective leaves the
+        # forecasting head alone; TimeDART's decoder at mask_ratio 1 never reads its queries)
+        model = nn.parallel.DistributedDataParallel(module, find_unused_parameters=True)
     optimizer = make_optimizer(module, cfg)
     steps = cfg.batches_per_epoch or _steps_per_pass(len(train_windows), cfg)
     state = {"epoch": 0, "best_val": math.inf, "bad_epochs": 0, "history": []}
