@@ -309,7 +309,10 @@ BAD_EVALUATE = [
     ({"test_start": "bogus"}, "test_start='bogus' is neither a row position"),
     ({"test_size": 1000}, "no complete test window"),
     ({"test_size": 24, "test_start": 10}, "exactly one of test_start= and test_size="),
-]
+    ({"test_start": pd.Timestamp("2024-01-04", tz="UTC")},
+     "test_start=2024-01-04 00:00:00.00:00 is in time zone UTC but the data's timestamps are "
+     "without"),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(("arguments", "message"), BAD_EVALUATE, ids=_ids)
@@ -447,6 +450,8 @@ BAD_BACKTESTS = [
     ({"horizon": 12, "n_windows": 2, "season_length": 0}, "season_length=0 is not allowed"),
     ({"horizon": 12, "n_windows": 2, "n_jobs": 0}, "n_jobs=0 is not allowed"),
     ({"horizon": 12, "start": "bogus"}, "start='bogus' is neither a row position"),
+    ({"horizon": 12, "start": pd.Timestamp("2024-01-04", tz="UTC")},
+     "start=2024-01-04 00:00:00.00:00 is in time zone UTC"),
     ({"horizon": 12, "start": 10**6}, "no window to forecast: all 2 were skipped"),
     ({"horizon": 500, "n_windows": 1}, r"no window to forecast.*series 's0'"),
     ({"horizon": 12, "n_windows": 2, "fill_missing": "x"}, "fill_missing must be one of"),

@@ -35,6 +35,7 @@ from tsfm.evaluation.rolling import (
     Windows,
     gather,
     quantile_levels,
+    row_of,
     symmetric_pairs,
     timestamp_of,
 )
@@ -339,7 +340,7 @@ def _cutoffs(panel: Panel, horizon: int, n_windows, start, step) -> list[np.ndar
         if isinstance(start, (int, np.integer)):
             first = start if start >= 0 else length + start
         else:
-            first = int(panel.index(i).searchsorted(pd.Timestamp(start)))
+            first = row_of(panel.index(i), start, "start")
         out.append(np.arange(first, length - horizon + 1, step))
     return out
 

@@ -58,6 +58,20 @@ def timestamp_of(value, name: str) -> pd.Timestamp:
     return stamp
 
 
+def row_of(index: pd.DatetimeIndex, stamp: pd.Timestamp, name: str) -> int:
+    """The first row of ``index`` at or after ``stamp`` (the argument ``name``), or an error
+    naming it when one of the two has a time zone and the other has none."""
+    if (index.tz is None) != (stamp.tz is None):
+        data = f"in time zone {index.tz}" if index.tz is not None else "without a time zone"
+        given = f"in time zone {stamp.tz}" if stamp.tz is not None else "without a time zone"
+        raise ValueError(
+            f"{name}={stamp} is {given} but the data's timestamps are {data}; give {name} "
+            + (f"in a zone, e.g. pd.Timestamp({str(stamp)!r}, tz={str(index.tz)!r})"
+               if index.tz is not None else "without one (e.g. .tz_localize(None))")
+        )  # fmt: skip
+    return int(index.searchsorted(stamp))
+
+
 @dataclass
 class Windows:
     """Forecast origins over a test span.
@@ -107,7 +121,7 @@ def test_origins(
         elif isinstance(test_start, (int, np.integer)):
             first = test_start if test_start >= 0 else length + test_start
         else:
-            first = int(panel.index(i).searchsorted(pd.Timestamp(test_start)))
+            first = row_of(panel.index(i), test_start, "test_start")
         if first < 1 or first + horizon > length:
             raise ValueError(
                 f"series {sid!r} ({length} rows) has no complete test window: the first origin "
