@@ -97,6 +97,9 @@ def test_numbers_read_as_nanoseconds_are_refused_with_the_way_to_dates():
         tsfm.Naive(prediction_length=2).fit(long)
     with pytest.raises(ValueError, match="series 'a': its timestamps run from 1970-01-01"):
         tsfm.Naive(prediction_length=2).fit(long.assign(ds=pd.to_datetime(long["ds"])))
+    hourly = 1_700_000_000 + 3600 * np.arange(30)  # Unix seconds: 1.7 s and on, 3600 ns apart
+    with pytest.raises(ValueError, match="its timestamps run from 1970-01-01 00:00:01.7"):
+        tsfm.Naive(prediction_length=2).fit(pd.Series(np.arange(30.0), pd.to_datetime(hourly)))
     dated = long.assign(ds=pd.to_datetime(long["ds"].astype(str), format="%Y"))
     out = tsfm.Naive(prediction_length=2).fit(dated).predict()
     assert out["ds"].tolist() == [pd.Timestamp("2020-01-01"), pd.Timestamp("2021-01-01")]

@@ -392,19 +392,21 @@ def _build_panel(frames: dict, spec: DataSpec, freq, fill_missing) -> Panel:
 #: How to turn numbers into dates: ``pd.to_datetime`` alone reads them as nanoseconds.
 NUMBERS_AS_DATES = (
     "numbers are not dates, and pd.to_datetime would read them as nanoseconds after 1970. "
-    "Years: pd.to_datetime(values.astype(str), format='%Y'); other numbers: "
+    "Years: pd.to_datetime(values.astype(str), format='%Y'); Unix seconds: "
+    "pd.to_datetime(values, unit='s'); other numbers: "
     "pd.to_datetime(values, unit='D', origin=...) or a Series or wide frame with an integer "
     "index (positions, no dates)"
 )
 
 
 def _refuse_numbers_read_as_dates(indexes: dict, offset, spec: DataSpec) -> None:
-    """Refuse timestamps a sub-millisecond step apart within the first second of 1970: numbers
-    (years, positions) that ``pd.to_datetime`` read as nanoseconds, not a real time axis."""
+    """Refuse timestamps a sub-millisecond step apart within the first day of 1970: numbers
+    (years, positions, Unix seconds) that ``pd.to_datetime`` read as nanoseconds, not a real
+    time axis."""
     if not isinstance(offset, pd.offsets.Tick) or offset.nanos >= 1_000_000:
         return
     for sid, index in indexes.items():
-        if index.tz is None and 0 <= index.asi8[0] and index.asi8[-1] < 1_000_000_000:
+        if index.tz is None and 0 <= index.asi8[0] and index.asi8[-1] < 86_400 * 10**9:
             raise ValueError(
                 f"{_label(spec, sid)}: its timestamps run from {index[0]} to {index[-1]}, "
                 f"{offset.freqstr} apart: {NUMBERS_AS_DATES}"
