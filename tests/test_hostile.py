@@ -22,6 +22,7 @@ import tsfm
 from tsfm.base import BaseForecaster
 from tsfm.cli import main as cli
 from tsfm.data.checksums import write_manifest
+from tsfm.evaluation.rolling import quantile_levels
 from tsfm.params import InvalidParameterError
 
 from .conftest import make_long, make_series, make_wide
@@ -297,6 +298,9 @@ def test_quantile_levels_from_arithmetic_name_their_columns_as_written():
         .predict(quantiles=np.arange(0.1, 1, 0.2))
     )
     assert list(out.columns) == ["mean", "q0.1", "q0.3", "q0.5", "q0.7", "q0.9"]
+    predictor = tsfm.GluonTSPredictor(tsfm.Naive(), 2, quantiles=np.arange(0.1, 1, 0.2))
+    assert predictor.quantiles == [0.1, 0.3, 0.5, 0.7, 0.9]  # the same names in gluonts
+    assert quantile_levels([0.9999999999999]) == [0.9999999999999]  # rounding never reaches 1
 
 
 BAD_EVALUATE = [

@@ -19,6 +19,7 @@ from gluonts.model.predictor import Predictor
 
 from tsfm.data.gluonts import entry_id
 from tsfm.data.panel import left_pad_stack
+from tsfm.evaluation.rolling import quantile_levels
 
 
 class GluonTSPredictor(Predictor):
@@ -46,8 +47,8 @@ class GluonTSPredictor(Predictor):
         super().__init__(prediction_length=prediction_length)
         self.forecaster = forecaster
         if forecaster.probabilistic:
-            levels = quantiles or [round(0.1 * k, 1) for k in range(1, 10)]
-            self.quantiles = sorted({float(q) for q in levels} | {0.5})
+            levels = quantile_levels(quantiles) or [round(0.1 * k, 1) for k in range(1, 10)]
+            self.quantiles = sorted(set(levels) | {0.5})  # named as predict names them
         elif quantiles:
             raise ValueError(f"{type(forecaster).__name__} gives point forecasts only")
         else:

@@ -44,7 +44,13 @@ def quantile_levels(quantiles) -> list[float] | None:
     levels = list(quantiles)
     if not levels or not all(LEVEL.accepts(q) for q in levels):
         raise ValueError(f"quantiles must be levels strictly between 0 and 1, got {levels}")
-    return list(dict.fromkeys(float(f"{float(q):.12g}") for q in levels))
+    return list(dict.fromkeys(_rounded(float(q)) for q in levels))
+
+
+def _rounded(level: float) -> float:
+    """``level`` to 12 significant digits, unless that reaches 0 or 1 (``0.9999999999999``)."""
+    rounded = float(f"{level:.12g}")
+    return rounded if 0 < rounded < 1 else level
 
 
 def timestamp_of(value, name: str) -> pd.Timestamp:
