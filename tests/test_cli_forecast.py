@@ -82,3 +82,13 @@ def test_csv_ids_and_years_are_read_as_written(tmp_path, capsys):
     (tmp_path / "steps.csv").write_text("step,y\n" + "".join(f"{i},{i}\n" for i in range(9)))
     with pytest.raises(ValueError, match="the time column 'step' holds '0', not a date"):
         read_table(tmp_path / "steps.csv")
+
+
+def test_semicolon_csv_is_read_as_columns(tmp_path):
+    from tsfm.cli import read_table
+
+    wide = make_wide(48, 2).rename_axis("time")
+    wide.to_csv(tmp_path / "semi.csv", sep=";")  # was one column 'time;ch0;ch1'
+    read = read_table(tmp_path / "semi.csv")
+    assert list(read.columns) == ["ch0", "ch1"]
+    np.testing.assert_allclose(read.to_numpy(), wide.to_numpy())

@@ -561,12 +561,20 @@ def csvs(tmp_path_factory):
     make_long((120, 100)).to_csv(folder / "long.csv", index=False)
     (folder / "text.csv").write_text("a,b\n1,2\nx,y\n")
     (folder / "empty.csv").write_text("")
+    (folder / "header.csv").write_text("ds,y\n")
     return folder
 
 
 BAD_COMMANDS = [
     (["long.csv", "--models", "naive", "--horizon", "0"], "--horizon: must be a positive integer"),
-    (["long.csv", "--models", "naive", "--horizon", "six"], "--horizon: invalid positive_int"),
+    (["long.csv", "--models", "naive", "--horizon", "six"],
+     "--horizon: must be a positive integer, got six"),
+    (["long.csv", "--models", "naive", "--horizon", "2.5"],
+     "--horizon: must be a positive integer, got 2.5"),
+    (["long.csv", "--models", "naive,ets,naive", "--horizon", "6"],
+     "--models names naive more than once"),
+    (["header.csv", "--models", "naive", "--horizon", "6"],
+     r"header.csv: .*no data rows under the header \(ds, y\)"),
     (["long.csv", "--models", "naive", "--horizon", "6", "--n-windows", "-2"],
      "--n-windows: must be a positive integer"),
     (["long.csv", "--models", "naive", "--horizon", "6", "--season-length", "0"],

@@ -81,15 +81,20 @@ def read_table(path: str, id_col: str = "unique_id", time_col: str = "ds"):
 
     Ids and timestamps are read as text, as written: ids ``007`` and ``7`` stay two series (and
     ``007`` is written back as such), and a time column of years (``1990``) is parsed as dates,
-    not as nanoseconds after 1970 as numbers would be.
+    not as nanoseconds after 1970 as numbers would be. The separator is the one of ``,``, ``;``
+    and tab that the header line holds most of (commas when it holds none).
     """
     import pandas as pd
 
+    sep = _separator(path)
     try:
-        columns = pd.read_csv(path, nrows=0).columns
+        columns = pd.read_csv(path, nrows=0, sep=sep).columns
         long = {id_col, time_col} <= set(columns)
         times = time_col if long else columns[0]
-        frame = pd.read_csv(path, dtype={times: str, **({id_col: str} if long else {})})
+        dtype = {times: str, **({id_col: str} if long else {})}
+        frame = pd.read_csv(path, sep=sep, dtype=dtype)
+        if frame.empty:
+            raise ValueError(f"no data rows under the header ({', '.join(map(str, columns))})")
         with warnings.catch_warnings():  # pandas falls back to dateutil per element: fine here
             warnings.filterwarnings("ignore", "Could not infer format")
             stamps = _dates(frame[times])
@@ -101,6 +106,17 @@ def read_table(path: str, id_col: str = "unique_id", time_col: str = "ds"):
     if long:
         return frame.assign(**{time_col: stamps})
     return frame.drop(columns=times).set_axis(pd.DatetimeIndex(stamps))
+
+
+def _separator(path: str) -> str:
+    """The column separator of the CSV at ``path``: whichever of ``,``, ``;`` and tab its first
+    line holds most of (``,`` on a tie, or when the file cannot be opened here)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            header = file.readline()
+    except (OSError, TypeError):  # pandas reports a missing file itself
+        return ","
+    return max((",", ";", "\t"), key=header.count)
 
 
 def _dates(text):
@@ -122,7 +138,10 @@ def _dates(text):
 
 def positive_int(text: str) -> int:
     """An argparse type: a positive integer."""
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
@@ -144,6 +163,11 @@ def build_models(names: str, horizon: int, season_length: int, settings: list[st
     from tsfm.catalog import build_model, forecaster_classes
 
     chosen = [n.strip() for n in names.split(",") if n.strip()]
+    repeated = sorted({n for n in chosen if chosen.count(n) > 1})
+    if repeated:
+        raise ValueError(
+            f"--models names {', '.join(repeated)} more than once; name each model once"
+        )
     params: dict[str, dict] = {name: {} for name in chosen}
     for item in settings or []:
         key, equals, value = item.partition("=")
