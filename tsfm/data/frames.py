@@ -520,8 +520,17 @@ def _check_numeric(frame: pd.DataFrame, label: str) -> None:
     for col, dtype in frame.dtypes.items():
         real = not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype))
         if not (pd.api.types.is_numeric_dtype(dtype) and real):
+            values = frame[col].dropna()
+            if pd.api.types.is_object_dtype(dtype) and len(values):  # text: show a value
+                numbers = pd.to_numeric(values, errors="coerce")
+                sample = values[numbers.isna()] if numbers.isna().any() else values
+                where = (
+                    f" (such as {sample.iloc[0]!r} at {sample.index[0]}; pd.to_numeric converts)"
+                )
+            else:
+                where = ""
             raise ValueError(
-                f"{label}: column {col!r} must be numeric (real numbers), got dtype {dtype}"
+                f"{label}: column {col!r} must be numeric (real numbers), got dtype {dtype}{where}"
             )
 
 
