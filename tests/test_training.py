@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import socket
@@ -316,6 +317,36 @@ def test_a_checkpoint_without_fingerprint_resumes_with_a_warning(tmp_path):
     torch.save(saved, tmp_path / "checkpoint.pt")
     with pytest.warns(UserWarning), pytest.raises(ValueError, match="does not fit this network"):
         train(_module(cfg=wider), _windows(), None, longer)
+
+
+def test_a_checkpoint_from_before_a_setting_existed_resumes(tmp_path):
+    """drop_last came later: a checkpoint without it trained as drop_last=False."""
+    cfg = TrainConfig(max_epochs=1, batch_size=32, verbose=0, checkpoint_dir=str(tmp_path))
+    train(_module(), _windows(), None, cfg)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    fingerprint = json.loads(saved["fingerprint"])
+    del fingerprint["settings"]["drop_last"]
+    saved["fingerprint"] = json.dumps(fingerprint, sort_keys=True)
+    torch.save(saved, tmp_path / "checkpoint.pt")
+    longer = TrainConfig(**{**cfg.__dict__, "max_epochs": 2})
+    assert [h["epoch"] for h in train(_module(), _windows(), None, longer)] == [1, 2]
+    dropping = TrainConfig(**{**cfg.__dict__, "max_epochs": 3, "drop_last": True})
+    with pytest.raises(ValueError, match=r"drop_last=False there, True here"):
+        train(_module(), _windows(), None, dropping)
+
+
+def test_fine_tuning_from_another_pretraining_is_refused_not_resumed(tmp_path):
+    """A finished fine-tuning started from one pretraining must not be reported for another."""
+    params = {**PatchTSTForecaster._test_params(), "max_epochs": 1, "checkpoint_dir": str(tmp_path)}
+    data = make_wide(200, 2)
+    PatchTSTForecaster(**params).pretrain(data).fit(data)
+    again = PatchTSTForecaster(**params).pretrain(data).fit(data)  # the same pretraining
+    assert len(again.history_) == 1
+    (tmp_path / "pretrain" / "checkpoint.pt").unlink()
+    other = PatchTSTForecaster(**params).set_params(learning_rate=1e-2).pretrain(data)
+    other.set_params(learning_rate=PatchTSTForecaster._test_params().get("learning_rate", 1e-4))
+    with pytest.raises(ValueError, match="pretrained_backbone_sha256="):
+        other.fit(data)
 
 
 def test_pretraining_checkpoints_apart_from_fine_tuning(tmp_path):

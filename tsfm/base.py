@@ -50,7 +50,7 @@ from tsfm.data.panel import (
 from tsfm.data.undated import STEPS
 from tsfm.evaluation.metrics import data_season
 from tsfm.evaluation.rolling import quantile_levels, rolling_origin, test_origins
-from tsfm.params import POSITIVE, Constraint, Integer, check_params
+from tsfm.params import ADDED_PARAMS, POSITIVE, Constraint, Integer, check_params
 
 FORMAT_VERSION = 1
 #: ``evaluate``'s ``season_length=``: a season (lag) or None for the data frequency's season.
@@ -58,9 +58,6 @@ SEASON = POSITIVE | None
 CONFIG, STATE = "config.json", "state.safetensors"
 #: The keys of a saved ``config.json``, every one required and no other allowed.
 CONFIG_KEYS = ("format_version", "class", "params", "fill_missing", "panel", "fitted")
-#: Hyperparameters added since folders of this format were first saved, each with the value
-#: that trains as those folders were trained: a folder without one loads with that value.
-ADDED_PARAMS = {"drop_last": False}
 
 
 def _unrouted(method) -> dict:

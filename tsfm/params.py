@@ -24,6 +24,9 @@ import numpy as np
 
 #: Field metadata key holding a config field's constraint.
 ALLOWED = "allowed"
+#: Hyperparameters added since saved folders and checkpoints were first written, each with the
+#: value that trains and forecasts as those were made: one without it is read with that value.
+ADDED_PARAMS = {"drop_last": False, "attention_dropout": 0.0}
 
 
 class InvalidParameterError(ValueError, TypeError):

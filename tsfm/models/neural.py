@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import hashlib
 import inspect
 import os
 from contextlib import contextmanager
@@ -272,7 +273,7 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
                     options["step_fn"] = _targets_only(
                         step, panel.n_channels, panel.spec.n_future, cfg
                     )
-                settings = self.get_params(deep=False)  # a resume must match them
+                settings = {**self.get_params(deep=False), **self._starting_point()}
                 self.history_ = train(
                     module, train_windows, val_windows, cfg, settings=settings, **options
                 )
@@ -297,6 +298,19 @@ class NeuralForecaster(BaseForecaster, abc.ABC):
     def _spread(self) -> float:
         """The fitted spread factor of sample paths (1 before calibration)."""
         return getattr(self, "spread_", 1.0)
+
+    def _starting_point(self) -> dict:
+        """What a resumed ``fit`` must also match besides the hyperparameters: the sha256 of
+        the pretrained backbone it starts from, when :meth:`pretrain` ran (another pretraining
+        is another run)."""
+        backbone = getattr(self, "pretrained_backbone_", None)
+        if backbone is None:
+            return {}
+        digest = hashlib.sha256()
+        for name, value in sorted(backbone.items()):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(value.detach().cpu().numpy()).data)
+        return {"pretrained_backbone_sha256": digest.hexdigest()}
 
     def _loop_options(self) -> dict:
         """Model-specific overrides passed to :func:`tsfm.training.loop.train`."""

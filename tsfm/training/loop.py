@@ -32,6 +32,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from tsfm.params import ADDED_PARAMS
 from tsfm.progress import progress_bar
 from tsfm.training.config import LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig, lookup
 from tsfm.training.windows import WindowSet
@@ -360,6 +361,10 @@ def _steps_per_pass(n_windows: int, cfg: TrainConfig) -> int:
     return n_windows // cfg.batch_size
 
 
+#: Settings a checkpoint written before tsfm recorded them lacks; such a one resumes unchecked.
+UNCHECKED_IF_ABSENT = ("pretrained_backbone_sha256",)
+
+
 def _check_resume(path: Path, saved: str | None, current: str) -> None:
     """Refuse to resume from the checkpoint ``path`` of another run, saying what differs."""
     folder = path.parent
@@ -375,6 +380,14 @@ def _check_resume(path: Path, saved: str | None, current: str) -> None:
     if saved == current:
         return
     before, now = json.loads(saved), json.loads(current)
+    for name, value in ADDED_PARAMS.items():  # a checkpoint from before the setting existed
+        if name in now["settings"] and name not in before["settings"]:
+            before["settings"][name] = value
+    for name in UNCHECKED_IF_ABSENT:  # recorded since: a checkpoint without it is not checked
+        if name not in before["settings"]:
+            now["settings"].pop(name, None)
+    if before == now:
+        return
     differences = []
     if before["data"] != now["data"]:
         differences.append("other data (the training or validation windows differ)")
