@@ -18,9 +18,10 @@ own encoder (sine/cosine positions, LayerNorm, a final norm, no padding, no resi
 and settings, which PatchTST's hyperparameters cannot express; :class:`TimeDARTForecaster` is that
 encoder with the official scripts' defaults, pretraining with ``method="timedart"`` by default.
 
-Differences from the official code: the encoder layers drop out the attention output twice
-(the shared :class:`~tsfm.nn.encoder.EncoderLayer`) where the official ones drop out the attention
-weights and the output once; the per-epoch pretraining decay is ``pretrain_lr_decay``.
+Differences from the official code: the encoder's attention weights are dropped out only with
+``attention_dropout`` (default 0; the official 0.2 makes every attention map be formed in
+memory, ~17x the time of an attention layer on a CPU); the per-epoch pretraining decay is
+``pretrain_lr_decay``. benchmarks/TIMEDART.md has the review against the official code.
 """
 
 from __future__ import annotations

@@ -125,7 +125,8 @@ def forecast(
         :func:`from_pretrained`), for the prediction settings; the architecture is the
         shipped model's. Unknown names are refused. For the default ``tsfm-combo``
         (:class:`~tsfm.models.combo.ComboForecaster`): ``season`` (``"auto"``: the frequency's
-        season, or a season length) and ``n_threads`` (torch threads, default every core).
+        season, or a season length) and ``n_threads`` (torch threads, default torch's own count,
+        at most the usable cores).
         For Sundial models such as ``tsfm-small-v2``
         (:class:`~tsfm.models.sundial.SundialForecaster`): ``num_samples`` (sample paths,
         default 100), ``sampling_steps``, ``point`` (``"median"`` or ``"mean"``),
