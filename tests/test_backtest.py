@@ -320,3 +320,20 @@ def test_gluonts_pandas_dataset_works_wherever_a_frame_does():
     pd.testing.assert_frame_equal(from_gluonts, from_frame)
     result = tsfm.backtest(model, dataset, 12, n_windows=2)
     assert set(result.forecasts["unique_id"]) == {"s0", "s1"}
+
+
+def test_a_series_without_a_defined_mase_is_named_not_silently_left_out():
+    """A constant history has no MASE scale: the overall MASE averages the others, and says so."""
+    frame = pd.DataFrame(
+        {"flat": 5.0, "b": np.arange(60.0) ** 1.1},
+        index=pd.date_range("2024", periods=60, freq="D"),
+    )
+    with pytest.warns(UserWarning, match=r"mase is undefined for series \['flat'\] .*constant"):
+        result = tsfm.backtest(tsfm.Drift(), frame, 5, n_windows=2)
+    rows = result.metrics.set_index("unique_id")
+    assert (
+        np.isnan(rows.loc["flat", "mase"]) and rows.loc["overall", "mase"] == rows.loc["b", "mase"]
+    )
+    with pytest.warns(UserWarning, match=r"mase is undefined for series \['flat'\]"):
+        metrics = tsfm.Drift(prediction_length=5).fit(frame).evaluate(frame, test_size=10)
+    assert metrics.iloc[-1]["mase"] == metrics.set_index("unique_id").loc["b", "mase"]

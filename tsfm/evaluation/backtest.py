@@ -36,6 +36,7 @@ from tsfm.evaluation.rolling import (
     gather,
     quantile_levels,
     row_of,
+    scored_mean,
     symmetric_pairs,
     timestamp_of,
 )
@@ -570,7 +571,9 @@ def summarise(windows: pd.DataFrame) -> pd.DataFrame:
     grouped = values.groupby(["model", "unique_id"], sort=False)
     per_series = grouped.mean()
     per_series.insert(0, "n_windows", grouped.size())
-    overall = per_series.groupby(level="model", sort=False).mean()
+    by_model = per_series.reset_index().groupby("model", sort=False)
+    overall = pd.DataFrame({model: scored_mean(rows) for model, rows in by_model}).T
+    overall.index.name = "model"
     overall["n_windows"] = per_series.groupby(level="model", sort=False)["n_windows"].sum()
     sums = values.groupby("model", sort=False).sum(numeric_only=True)
     per_series = per_series.reset_index()

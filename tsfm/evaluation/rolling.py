@@ -6,6 +6,7 @@ all call :func:`rolling_origin`. It never names a model; it calls a ``predict_ba
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -271,12 +272,38 @@ def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFram
                     )
             rows.append(row)
     table = pd.DataFrame(rows)
-    overall = table.drop(columns="unique_id").mean().to_dict()
+    overall = scored_mean(table).to_dict()
     overall["n_windows"] = int(table["n_windows"].sum())
     if quantiles:
         overall["wql"] = float(np.mean([s[0] / s[1] for s in sums.values()]))
     overall["unique_id"] = "overall"
     return pd.concat([table, pd.DataFrame([overall])], ignore_index=True)
+
+
+#: Metrics divided by a scale of the series that can be zero, and when it is: infinite or
+#: undefined there.
+SCALED = {"mase": "a constant history", "mape": "a zero actual value"}
+
+
+def scored_mean(per_series: pd.DataFrame) -> pd.Series:
+    """The mean of every metric column over the series (rows) of ``per_series`` whose score is
+    finite, warning with the series left out of a scaled metric's mean (:data:`SCALED`)."""
+    values = per_series.drop(columns=["unique_id", "model"], errors="ignore")
+    for metric in SCALED:
+        if metric not in values:
+            continue
+        unscored = ~np.isfinite(values[metric].to_numpy(dtype=float))
+        if unscored.any():
+            ids = per_series.loc[unscored, "unique_id"].drop_duplicates().tolist()
+            more = " and more" if len(ids) > 5 else ""
+            warnings.warn(
+                f"{metric} is undefined for series {ids[:5]}{more} (divided by a zero scale: "
+                f"{SCALED[metric]}); the overall {metric} averages the other series",
+                UserWarning,
+                stacklevel=3,
+            )
+            values[metric] = values[metric].where(~unscored)
+    return values.mean()
 
 
 def symmetric_pairs(quantiles: Sequence[float]) -> list[tuple[float, float]]:
