@@ -282,3 +282,18 @@ def test_a_checkpointed_run_resumes_per_horizon_and_shares_its_pretraining(tmp_p
     again = run("timedart_etth1", "etth1", 96, overrides=tiny, command="test", stride=96)
     assert again["mse"] == first["mse"]  # h96 resumed finished: no epoch trained again
     assert (folder / "h96" / "checkpoint.pt").stat().st_mtime_ns == written
+
+
+def test_timedarts_official_test_loader_keeps_every_window(monkeypatch):
+    """Its test loader runs at batch 1 (drops no window); others drop the last incomplete batch
+    of their training batch size."""
+    dataset_or_skip("etth1")
+    from tsfm.benchmarks import ltsf
+
+    batches = []
+    monkeypatch.setattr(ltsf, "official_loader_mse", lambda f, batch: batches.append(batch) or 0)
+    tiny = {"d_model": 8, "n_heads": 2, "d_ff": 16, "n_layers": 1, "max_epochs": 1,
+            "batches_per_epoch": 2, "n_threads": 1, "verbose": 0}  # fmt: skip
+    run("timedart_etth1", "etth1", 96, overrides={**tiny, "pretrain.method": "none"}, command="t")
+    run("patchtst42", "etth1", 96, overrides=tiny, command="t")
+    assert batches == [1, 128]

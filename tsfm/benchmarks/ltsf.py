@@ -165,15 +165,8 @@ def run(
     )  # fmt: skip
     predict_seconds = time.perf_counter() - start
     overall = metrics.iloc[-1]
-    # The official LTSF test loaders drop the last incomplete batch: the score on those windows.
-    batch = getattr(model, "batch_size", None)
-    official = ""
-    if batch and stride == 1:
-        cutoffs = forecasts["cutoff"].drop_duplicates().sort_values()
-        kept = cutoffs.iloc[: len(cutoffs) // batch * batch]
-        rows = forecasts[forecasts["cutoff"].isin(kept)]
-        point = rows["median"] if "median" in rows else rows["mean"]  # the point scored
-        official = round(float(((rows["y"] - point) ** 2).mean()), 4)
+    batch = config.test_batch or getattr(model, "batch_size", None)
+    official = official_loader_mse(forecasts, batch) if batch and stride == 1 else ""
     history = getattr(model, "history_", [])
     steps = [h["step_seconds_median"] for h in history if "step_seconds_median" in h]
     windows_per_s = round(model.batch_size / min(steps)) if steps else ""
@@ -218,6 +211,16 @@ def run(
             sort_keys=True,
         )
     return row
+
+
+def official_loader_mse(forecasts, batch: int) -> float:
+    """MSE on the windows an official LTSF test loader keeps: it drops the last incomplete
+    batch of ``batch`` windows (``forecasts``: ``evaluate``'s, every test window)."""
+    cutoffs = forecasts["cutoff"].drop_duplicates().sort_values()
+    kept = cutoffs.iloc[: len(cutoffs) // batch * batch]
+    rows = forecasts[forecasts["cutoff"].isin(kept)]
+    point = rows["median"] if "median" in rows else rows["mean"]  # the point scored
+    return round(float(((rows["y"] - point) ** 2).mean()), 4)
 
 
 def settings(model, config) -> str:
