@@ -171,6 +171,20 @@ def test_a_failing_model_is_named_with_its_series():
     data.loc[data["unique_id"] == "s1", "y"] += 100
     with pytest.raises(RuntimeError, match=r"FailsAbove failed .* series 's0', 's1': .*overflow"):
         tsfm.backtest([tsfm.Naive(), FailsAbove()], data, 5, n_windows=2)
+    with pytest.raises(ValueError, match=r"PatchTSTForecaster failed .*: .*max_epochs=0 trains"):
+        tsfm.backtest(tsfm.PatchTSTForecaster(max_epochs=0), data, 5, n_windows=1)  # still a
+        # ValueError (an input or setting error), so `except ValueError` and the CLI catch it
+
+
+def test_shifting_tz_aware_days_keeps_midnight_vectorised():
+    from tsfm.data.panel import shift
+    from tsfm.evaluation.backtest import _shift
+
+    stamps = pd.date_range("2024-03-05", periods=400, freq="D", tz="America/New_York")
+    k = np.arange(400) % 7
+    expected = pd.DatetimeIndex([shift(t, j, pd.offsets.Day()) for t, j in zip(stamps, k)])
+    shifted = _shift(stamps, k, pd.offsets.Day())
+    assert shifted.equals(expected) and (shifted.hour == 0).all()
 
 
 def test_wide_frame_skips_are_named_by_column():

@@ -92,3 +92,8 @@ def test_semicolon_csv_is_read_as_columns(tmp_path):
     read = read_table(tmp_path / "semi.csv")
     assert list(read.columns) == ["ch0", "ch1"]
     np.testing.assert_allclose(read.to_numpy(), wide.to_numpy())
+    quoted = wide.rename(columns={"ch0": "sales; net; eur"})  # a quoted name holding semicolons
+    quoted.to_csv(tmp_path / "quoted.csv")
+    assert list(read_table(tmp_path / "quoted.csv").columns) == ["sales; net; eur", "ch1"]
+    wide.to_csv(tmp_path / "packed.csv.gz")  # compressed: pandas reads it, no sniffing
+    assert list(read_table(tmp_path / "packed.csv.gz").columns) == ["ch0", "ch1"]

@@ -200,7 +200,7 @@ BAD_DATA = {
     "numbers as text": (_object_numbers, {},
                         r"column 'ch1' must be numeric .*such as '\d+\.\d+' at 2024.*to_numeric"),
     "decimal commas": (lambda d: d.assign(ch1=d["ch1"].map(lambda v: f"{v:.1f}".replace(".", ","))),
-                       {}, r"column 'ch1' must be numeric .*such as '\d+,\d'"),
+                       {}, r"column 'ch1' must be numeric .*such as '\d+,\d'.*decimal=','"),
     "two roles": (lambda d: d, {"target": "ch0", "past_covariates": ["ch0", "ch1"]},
                   "column 'ch0' is named in target= and in past_covariates="),
     "unknown freq": (lambda d: d, {"freq": "bogus"}, "freq='bogus' is not a pandas frequency"),

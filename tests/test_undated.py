@@ -47,6 +47,10 @@ def test_an_integer_index_with_a_stride_is_refused_not_filled_in():
     with pytest.raises(ValueError, match=r"steps by 2 .*series.reset_index\(drop=True\)"):
         tsfm.forecast(strided, 3)
     assert tsfm.forecast(strided.reset_index(drop=True), 3).index.tolist() == [100, 101, 102]
+    descending = pd.Series(np.arange(3.0), index=np.array([4, 2, 0], dtype=np.uint64))
+    with pytest.raises(ValueError) as refused:  # unsigned steps wrapped into a huge stride
+        tsfm.forecast(descending, 3)
+    assert "18446744073709551614" not in str(refused.value)
 
 
 def test_predict_and_save_keep_the_stand_in_axis(tmp_path):

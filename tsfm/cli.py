@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 import warnings
@@ -111,11 +112,14 @@ def read_table(path: str, id_col: str = "unique_id", time_col: str = "ds"):
 def _separator(path: str) -> str:
     """The column separator of the CSV at ``path``: whichever of ``,``, ``;`` and tab its first
     line holds most of (``,`` on a tie, or when the file cannot be opened here)."""
+    if str(path).endswith((".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")):
+        return ","  # compressed: the bytes say nothing; pandas decompresses a comma CSV
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
             header = file.readline()
     except (OSError, TypeError):  # pandas reports a missing file itself
         return ","
+    header = re.sub(r'"[^"]*"', "", header)  # a quoted column name may hold any of them
     return max((",", ";", "\t"), key=header.count)
 
 

@@ -32,6 +32,7 @@ Infinite values, and values beyond :data:`LARGEST` in magnitude, are always an e
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -521,12 +522,17 @@ def _check_numeric(frame: pd.DataFrame, label: str) -> None:
         real = not (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype))
         if not (pd.api.types.is_numeric_dtype(dtype) and real):
             values = frame[col].dropna()
-            if pd.api.types.is_object_dtype(dtype) and len(values):  # text: show a value
+            text = pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+            if text and len(values):  # show a value, and how to convert it
                 numbers = pd.to_numeric(values, errors="coerce")
                 sample = values[numbers.isna()] if numbers.isna().any() else values
-                where = (
-                    f" (such as {sample.iloc[0]!r} at {sample.index[0]}; pd.to_numeric converts)"
-                )
+                first = sample.iloc[0]
+                if isinstance(first, str) and re.fullmatch(r"[-+]?\d+,\d+", first.strip()):
+                    how = ("a decimal comma: read the file with pd.read_csv(..., decimal=',') or "
+                           "save it with decimal points")  # fmt: skip
+                else:
+                    how = "pd.to_numeric converts numbers stored as text"
+                where = f" (such as {first!r} at {sample.index[0]}; {how})"
             else:
                 where = ""
             raise ValueError(

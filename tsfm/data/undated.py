@@ -141,7 +141,7 @@ def _check_stride(steps: np.ndarray) -> None:
     """Refuse an increasing integer index whose every step is a multiple of one stride above 1
     (0, 2, 4, ...): read as positions, every other position would be a gap (made up by a fill
     policy) and the forecast would continue one position at a time."""
-    diffs = np.diff(steps)
+    diffs = np.diff(np.asarray(steps).astype(np.int64))  # unsigned steps would wrap around
     if len(diffs) < 2 or (diffs <= 0).any():
         return  # too short to tell, or unsorted or repeated: named by the timestamp checks
     stride = int(np.gcd.reduce(diffs))

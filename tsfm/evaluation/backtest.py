@@ -405,10 +405,10 @@ def _run_named(name: str, model, panel: Panel, *args):
         listed = ", ".join(map(repr, ids[:3])) + (
             f" and {len(ids) - 3} more" if len(ids) > 3 else ""
         )
-        raise RuntimeError(
-            f"{name} failed in a job over {'series' if long else 'the columns'} {listed}: "
-            f"{type(error).__name__}: {error}"
-        ) from error
+        where = f"{name} failed in a job over {'series' if long else 'the columns'} {listed}"
+        if type(error) in (ValueError, TypeError):  # a bad input or setting stays one
+            raise type(error)(f"{where}: {error}") from error
+        raise RuntimeError(f"{where}: {type(error).__name__}: {error}") from error
 
 
 def _run_job(model, panel, position, origins, fit_stops, horizon, quantiles, train_size):
@@ -533,8 +533,10 @@ def _assemble(panel, jobs, outputs, skipped, horizon, step, season_length, quant
 def _shift(stamps: pd.DatetimeIndex, k: np.ndarray, freq) -> pd.DatetimeIndex:
     """``stamps + k * freq`` elementwise, as :func:`tsfm.data.panel.shift` (vectorised for
     fixed-length frequencies)."""
-    daily_with_zone = stamps.tz is not None and isinstance(freq, pd.offsets.Day)
-    if isinstance(freq, pd.offsets.Tick) and not daily_with_zone:
+    if stamps.tz is not None and isinstance(freq, pd.offsets.Day):  # wall-clock days
+        local = stamps.tz_localize(None) + pd.to_timedelta(np.asarray(k) * freq.n, unit="D")
+        return local.tz_localize(stamps.tz)
+    if isinstance(freq, pd.offsets.Tick):
         return stamps + pd.to_timedelta(k * pd.Timedelta(freq).value, unit="ns")
     return pd.DatetimeIndex([shift(t, j, freq) for t, j in zip(stamps, k)])
 
