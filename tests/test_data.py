@@ -73,6 +73,10 @@ def test_column_roles_are_explicit(wide):
     )
     assert one.spec.past_covariates == ("ch0",) and one.spec.future_covariates == ("ch1",)
     assert one.spec.calendar == ("hour",)
+    numbered = wide.set_axis([0, 1, 2], axis=1)  # one integer label is that column too
+    assert to_panel(
+        numbered, target=2, past_covariates=0, future_covariates=1
+    ).spec.past_covariates == (0,)
 
 
 def test_timezones_kept_and_checked(wide):

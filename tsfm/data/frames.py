@@ -108,7 +108,7 @@ def to_panel(
             )
         target = target_col
     past_covariates, future_covariates, calendar, static_covariates = (
-        (names,) if isinstance(names, str) else names  # one name, not its letters
+        _as_names(names)
         for names in (past_covariates, future_covariates, calendar, static_covariates)
     )
     if spec is not None:
@@ -215,6 +215,16 @@ def _from_wide(df, target, past, future):
         column_names=levels if levels != (None,) else (),
     )
     return {"series": df}, spec
+
+
+def _as_names(value):
+    """A role's names as given: one name (a string, not its letters; an integer label) as a
+    one-element tuple, a sequence as it is, None as None."""
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, (Sequence, pd.Index, np.ndarray)):
+        return (value,)
+    return value
 
 
 def _column_names(value, columns: pd.Index) -> tuple:
