@@ -155,6 +155,8 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="a series is named 'overall'"):
         named = data.assign(unique_id="overall")  # was merged with the mean over series
         tsfm.backtest(tsfm.Naive(), named, 5, n_windows=1)
+    with pytest.raises(ValueError, match="a series is named 'overall'"):  # evaluate: the same
+        tsfm.Naive(prediction_length=5).fit(named).evaluate(named, test_size=10)
 
 
 class FailsAbove(tsfm.Naive):

@@ -35,6 +35,7 @@ from tsfm.evaluation.rolling import (
     Windows,
     gather,
     quantile_levels,
+    refuse_overall_id,
     row_of,
     scored_mean,
     symmetric_pairs,
@@ -205,7 +206,7 @@ def backtest(
         calendar=calendar, static_covariates=static_covariates, freq=freq,
         fill_missing=fill_missing, id_col=id_col, time_col=time_col, target_col=target_col,
     )  # fmt: skip
-    _refuse_overall_id(panel)
+    refuse_overall_id(panel)
     for name, model in named.items():
         if _usable(panel, model).spec.n_future and model._future_rows(horizon) != horizon:
             raise ValueError(
@@ -252,18 +253,6 @@ def backtest(
         }
         _warn_blank_intervals(result)
     return result
-
-
-def _refuse_overall_id(panel: Panel) -> None:
-    """Refuse a series (a wide frame: a column) named ``overall``, the name of the result's
-    rows of means over series, which it would be mistaken for."""
-    names = panel.ids if panel.spec.layout == "long" else panel.spec.targets
-    if any(isinstance(name, str) and name == "overall" for name in names):
-        what = "a series" if panel.spec.layout == "long" else "a column"
-        raise ValueError(
-            f"{what} is named 'overall', as the rows of result.metrics that average over "
-            "series (unique_id == 'overall'); rename it (e.g. 'overall_series')"
-        )
 
 
 def _warn_blank_intervals(result: BacktestResult) -> None:

@@ -214,6 +214,7 @@ def rolling_origin(
         Output name to ``(N, H, C)`` arrays, window order as in ``windows``.
     targets : ndarray, shape (N, H, C)
     """
+    refuse_overall_id(panel)  # before any forecast
     n = len(windows.origin)
     per_window = max(context_rows, horizon * samples_per_window) * panel.n_channels
     per_chunk = max(1, CHUNK_ELEMENTS // max(1, per_window))
@@ -234,6 +235,18 @@ def rolling_origin(
     forecasts = {k: np.concatenate(v) for k, v in outputs.items()}
     y = np.concatenate(targets)
     return score(panel, windows, forecasts, y, quantiles, season_length), forecasts, y
+
+
+def refuse_overall_id(panel: Panel) -> None:
+    """Refuse a series (a wide frame: a column) named ``overall``, the name of the metrics'
+    rows of means over series, which it would be mistaken for."""
+    names = panel.ids if panel.spec.layout == "long" else panel.spec.targets
+    if any(isinstance(name, str) and name == "overall" for name in names):
+        what = "a series" if panel.spec.layout == "long" else "a column"
+        raise ValueError(
+            f"{what} is named 'overall', as the metrics' rows that average over series "
+            "(unique_id == 'overall'); rename it (e.g. 'overall_series')"
+        )
 
 
 def score(panel, windows, forecasts, y, quantiles, season_length) -> pd.DataFrame:
